@@ -1,0 +1,63 @@
+"""stomp-ng: a fast, reliable STOMP client, drop-in compatible with stomp.py 9.0.0.
+
+The names below are those of stomp.py's package::
+
+    import stomp
+
+    conn = stomp.Connection12([("127.0.0.1", 61613)])
+    conn.set_listener("", stomp.PrintingListener())
+    conn.connect("guest", "guest", wait=True)
+
+``stomp.Connection`` is the STOMP 1.1 connection, as in stomp.py.
+"""
+
+from __future__ import annotations
+
+from stomp import connect, listener, log
+from stomp.connect import StompConnection10, StompConnection11, StompConnection12
+from stomp.listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
+
+#: The stomp.py API level this package matches.  Code written for stomp.py compares it
+#: (``stomp.__version__``, :func:`tuple_version`), so it carries stomp.py's version number.
+__version__: str | tuple[int, ...] = "9.0.0"
+
+#: The version of the stomp-ng distribution itself.
+__ng_version__ = "0.1.0"
+
+Connection10 = StompConnection10
+Connection11 = StompConnection11
+Connection12 = StompConnection12
+Connection = StompConnection11
+
+
+def tuple_version() -> tuple[int, ...]:
+    """Turn ``stomp.__version__`` into a tuple of ints, in place, and return it.
+
+    stomp.py 8.x/9.x replace the module's ``__version__`` string with a tuple such as
+    ``(9, 0, 0)`` and return ``None``; callers then read ``stomp.__version__``.  This does the
+    same and also returns the tuple.
+    """
+    global __version__
+    if not isinstance(__version__, tuple):
+        digits = "".join(c for c in __version__ if c.isdigit() or c == ".")
+        __version__ = tuple(int(part) for part in digits.split(".") if part)
+    return __version__
+
+
+__all__ = [
+    "Connection",
+    "Connection10",
+    "Connection11",
+    "Connection12",
+    "ConnectionListener",
+    "PrintingListener",
+    "StatsListener",
+    "StompConnection10",
+    "StompConnection11",
+    "StompConnection12",
+    "WaitingListener",
+    "connect",
+    "listener",
+    "log",
+    "tuple_version",
+]

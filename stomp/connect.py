@@ -1,0 +1,262 @@
+"""Connections: a protocol version joined to a TCP transport.
+
+``StompConnection10/11/12`` (exported as ``stomp.Connection10/11/12``; ``stomp.Connection``
+is 1.1) are what applications use::
+
+    conn = stomp.Connection12([("127.0.0.1", 61613)], heartbeats=(4000, 4000))
+    conn.set_listener("", MyListener())
+    conn.connect("guest", "guest", wait=True)
+    conn.subscribe("/queue/orders", id="1", ack="client-individual")
+    conn.send("/queue/orders", "hello")
+    conn.disconnect()
+
+Unlike stomp.py, no call waits forever: ``connect(wait=True)`` gives up after the
+connection's ``timeout`` (30 s by default), ``disconnect()`` waits for the broker's receipt
+and the receiver thread at most ``timeout`` (10 s by default) seconds, and leaving a
+``with`` block never blocks on a connection that was never opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from stomp import utils
+from stomp.exception import NotConnectedException
+from stomp.listener import Publisher, WaitingListener
+from stomp.protocol import *  # noqa: F403  (stomp.py re-exports these names here)
+from stomp.protocol import Protocol10, Protocol11, Protocol12
+from stomp.transport import *  # noqa: F403
+from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
+
+__all__ = ["BaseConnection", "StompConnection10", "StompConnection11", "StompConnection12"]
+
+_log = logging.getLogger("stomp.py")
+
+
+class BaseConnection(Publisher):
+    """What every connection class shares: listeners, TLS settings, ``with`` support."""
+
+    transport: BaseTransport
+
+    def __init__(self, transport: BaseTransport) -> None:
+        self.transport = transport
+
+    def __enter__(self) -> BaseConnection:
+        self.disconnect_receipt_id = utils.get_uuid()
+        self.disconnect_listener = WaitingListener(self.disconnect_receipt_id)
+        self.set_listener("ZZZZZ-disconnect-listener", self.disconnect_listener)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        # Leaves within a bounded time: disconnect() waits at most its timeout, and nothing
+        # is waited for when no DISCONNECT could be sent.
+        self.disconnect(self.disconnect_receipt_id)
+
+    def set_listener(self, name: Any, listener: Any) -> None:
+        """Register ``listener`` under ``name`` (see :class:`stomp.listener.ConnectionListener`)."""
+        self.transport.set_listener(name, listener)
+
+    def remove_listener(self, name: Any) -> None:
+        """Unregister the listener ``name`` (``KeyError`` if unknown)."""
+        self.transport.remove_listener(name)
+
+    def get_listener(self, name: Any) -> Any:
+        """The listener registered as ``name``, or ``None``."""
+        return self.transport.get_listener(name)
+
+    def is_connected(self) -> bool:
+        """True while the connection is open and CONNECTED has arrived."""
+        return self.transport.is_connected()
+
+    def set_receipt(self, receipt_id: str, value: Any) -> None:
+        """See :meth:`stomp.transport.BaseTransport.set_receipt`."""
+        self.transport.set_receipt(receipt_id, value)
+
+    def set_ssl(self, *args: Any, **kwargs: Any) -> None:
+        """Use TLS for some hosts; see :meth:`stomp.transport.Transport.set_ssl`.  Call it
+        before :meth:`connect`."""
+        self.transport.set_ssl(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> Any:
+        """See :meth:`stomp.transport.Transport.get_ssl`."""
+        return self.transport.get_ssl(host_and_port)  # type: ignore[attr-defined]
+
+    def disconnect(
+        self,
+        receipt: str | None = None,
+        headers: dict[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """Send DISCONNECT, wait (bounded) for its receipt, and close the connection.
+
+        Returns at once when not connected; a connection opened by ``connect()`` whose
+        CONNECTED frame has not arrived is closed without sending DISCONNECT.  When it returns, no thread of this
+        connection is left running (unless called from a listener, whose thread ends right
+        after the callback returns).  The wait is at most the connection's ``timeout``
+        (10 s when it has none).
+        """
+        transport = self.transport
+        was_connected = transport.is_connected()
+        try:
+            super().disconnect(receipt, headers, **keyword_headers)  # type: ignore[misc]
+        except (NotConnectedException, OSError) as exc:
+            # The connection dropped meanwhile: no receipt can come, just close.
+            _log.info("could not send DISCONNECT (%s); closing the connection", exc)
+            transport.disconnect_socket()
+        if not was_connected:
+            if not transport.running:
+                return
+            # Open but without CONNECTED (yet): no session to end, only a socket to close.
+            transport.disconnect_socket()
+        self._finish_disconnect(getattr(transport, "timeout", None))
+
+    def _finish_disconnect(self, timeout: float | None) -> None:
+        # After DISCONNECT went out: wait for the receipt (which closes the socket) and the
+        # receiver thread, within the timeout; then close whatever is left.  From the
+        # receiver thread itself (a listener disconnecting) there is nothing to wait for:
+        # the receipt is processed once the callback returns.
+        transport = self.transport
+        if threading.current_thread() is transport.io_thread:
+            return
+        limit = timeout if timeout is not None else DEFAULT_DISCONNECT_TIMEOUT
+        if not transport.stop(limit):
+            _log.warning("no receipt for DISCONNECT within %s s; closing the connection", limit)
+        transport.disconnect_socket()
+        transport.stop(limit)
+        transport.stop_heartbeats()
+
+
+class StompConnection10(BaseConnection, Protocol10):
+    """A STOMP 1.0 connection over TCP (optionally TLS).
+
+    Args:
+        host_and_ports: ``(host, port)`` pairs to try in order; default
+            ``[("localhost", 61613)]``.  IPv6 literals (``"::1"``) work.
+        prefer_localhost: try local host names first.
+        try_loopback_connect: for a local host, try ``127.0.0.1`` on its port first.
+        reconnect_sleep_initial: seconds to wait after the first pass in which every host
+            failed.
+        reconnect_sleep_increase: growth of that wait per pass (0.5 = +50 %).
+        reconnect_sleep_jitter: random extra fraction of the wait.
+        reconnect_sleep_max: the longest wait.
+        reconnect_attempts_max: failed host attempts before ``connect()`` raises
+            :class:`~stomp.exception.ConnectFailedException`; ``-1`` retries forever.
+        timeout: seconds for the TCP connect and TLS handshake, for ``connect(wait=True)``
+            to get CONNECTED (default 30) and for ``disconnect()`` (default 10).
+        keepalive: TCP keep-alive: ``True``, ``("linux", idle, interval, count)`` or
+            ``("mac", interval)``.
+        auto_decode: deliver bodies as ``str`` (UTF-8); ``False`` for ``bytes``.
+        encoding: accepted and ignored (always UTF-8, as stomp.py).
+        auto_content_length: add ``content-length`` to SEND frames with a body.
+        bind_host_port: local ``(host, port)`` to connect from.
+    """
+
+    def __init__(
+        self,
+        host_and_ports: Sequence[tuple[str, int]] | None = None,
+        prefer_localhost: bool = True,
+        try_loopback_connect: bool = True,
+        reconnect_sleep_initial: float = 0.1,
+        reconnect_sleep_increase: float = 0.5,
+        reconnect_sleep_jitter: float = 0.1,
+        reconnect_sleep_max: float = 60.0,
+        reconnect_attempts_max: int = 3,
+        timeout: float | None = None,
+        keepalive: Any = None,
+        auto_decode: bool = True,
+        encoding: str = "utf-8",
+        auto_content_length: bool = True,
+        bind_host_port: tuple[str, int] | None = None,
+    ) -> None:
+        transport = Transport(
+            host_and_ports,
+            prefer_localhost,
+            try_loopback_connect,
+            reconnect_sleep_initial,
+            reconnect_sleep_increase,
+            reconnect_sleep_jitter,
+            reconnect_sleep_max,
+            reconnect_attempts_max,
+            timeout,
+            keepalive,
+            None,
+            auto_decode,
+            encoding,
+            bind_host_port=bind_host_port,
+        )
+        BaseConnection.__init__(self, transport)
+        Protocol10.__init__(self, transport, auto_content_length)
+
+
+class StompConnection11(BaseConnection, Protocol11):
+    """A STOMP 1.1 connection over TCP (optionally TLS); ``stomp.Connection``.
+
+    Parameters as :class:`StompConnection10`, plus:
+
+    Args:
+        heartbeats: ``(cx, cy)`` in ms: send at least every ``cx`` ms, want to receive every
+            ``cy`` ms; ``(0, 0)`` (the default) disables heart-beats.
+        vhost: the ``host`` header of CONNECT (RabbitMQ's virtual host).
+        heart_beat_receive_scale: grace factor on the receive interval before the link is
+            declared dead (``on_heartbeat_timeout``, then ``on_disconnected``).
+    """
+
+    _protocol: type[Protocol11] = Protocol11
+
+    def __init__(
+        self,
+        host_and_ports: Sequence[tuple[str, int]] | None = None,
+        prefer_localhost: bool = True,
+        try_loopback_connect: bool = True,
+        reconnect_sleep_initial: float = 0.1,
+        reconnect_sleep_increase: float = 0.5,
+        reconnect_sleep_jitter: float = 0.1,
+        reconnect_sleep_max: float = 60.0,
+        reconnect_attempts_max: int = 3,
+        timeout: float | None = None,
+        heartbeats: tuple[int, int] = (0, 0),
+        keepalive: Any = None,
+        vhost: str | None = None,
+        auto_decode: bool = True,
+        encoding: str = "utf-8",
+        auto_content_length: bool = True,
+        heart_beat_receive_scale: float = 1.5,
+        bind_host_port: tuple[str, int] | None = None,
+    ) -> None:
+        transport = Transport(
+            host_and_ports,
+            prefer_localhost,
+            try_loopback_connect,
+            reconnect_sleep_initial,
+            reconnect_sleep_increase,
+            reconnect_sleep_jitter,
+            reconnect_sleep_max,
+            reconnect_attempts_max,
+            timeout,
+            keepalive,
+            vhost,
+            auto_decode,
+            encoding,
+            bind_host_port=bind_host_port,
+        )
+        BaseConnection.__init__(self, transport)
+        self._protocol.__init__(
+            self, transport, heartbeats, auto_content_length, heart_beat_receive_scale
+        )
+
+
+class StompConnection12(BaseConnection, Protocol12):
+    """A STOMP 1.2 connection over TCP (optionally TLS).  Parameters as
+    :class:`StompConnection11`."""
+
+    _protocol: type[Protocol11] = Protocol12
+    __init__ = StompConnection11.__init__

@@ -1,0 +1,57 @@
+"""Exceptions raised by stomp-ng.
+
+The hierarchy matches stomp.py 9.0.0, so ``except stomp.exception.ConnectFailedException``
+and friends keep working.  :class:`FrameError` is an addition: the codec raises it for
+malformed input or a frame past a size limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StompException(Exception):
+    """Common base class of every exception raised by this library."""
+
+
+class ConnectionClosedException(StompException):
+    """The peer closed the connection (raised and handled inside the transport)."""
+
+
+class NotConnectedException(StompException):
+    """A frame was to be written while the transport has no open socket."""
+
+
+class ConnectFailedException(StompException):
+    """The connection could not be established, or the broker refused it."""
+
+
+class InterruptedException(StompException):
+    """A socket read was interrupted and will be retried (internal)."""
+
+
+class FrameError(StompException, ValueError):
+    """A frame could not be decoded or encoded.
+
+    Raised by :class:`stomp.codec.FrameDecoder` for malformed input (a bad command line,
+    a header line without a colon, a ``content-length`` that is not a number, a byte after
+    a ``content-length`` body that is not NUL) and when a frame exceeds a size limit; and by
+    :func:`stomp.codec.encode_frame` for a frame that cannot be put on the wire.
+
+    Attributes:
+        reason: what was wrong, in words.
+        offset: the position in the byte stream (counted from the first byte ever fed to the
+            decoder) where the problem was found, or ``None`` when encoding.
+        frames: the complete frames the decoder had decoded in the same ``feed()`` call before
+            it met the problem.  They are valid and must still be processed; nothing that
+            came before the error is lost.
+    """
+
+    def __init__(
+        self, reason: str, offset: int | None = None, frames: list[Any] | None = None
+    ) -> None:
+        self.reason = reason
+        self.offset = offset
+        self.frames: list[Any] = frames if frames is not None else []
+        message = reason if offset is None else f"{reason} (at byte {offset} of the stream)"
+        super().__init__(message)

@@ -1,0 +1,94 @@
+"""The library's logging: one logger named ``"stomp.py"``, as in stomp.py.
+
+Every record the library emits goes to ``logging.getLogger("stomp.py")`` or one of its
+children (``"stomp.py.<module>"``, see :func:`getLogger`), so users filter and configure
+on the name stomp.py users already know.  No handler is installed and the root logger is
+not touched: by default only WARNING and above are shown, through Python's last-resort
+handler.  :func:`log_to_stdout` is the quick way to see everything.
+
+The module-level names (``debug``, ``info``, ``warning``, ``error``, ``isEnabledFor``,
+``setLevel``) are bound methods of the ``"stomp.py"`` logger, as in stomp.py 9.0.0.
+``stomp.logging`` (the 8.x name of this module) is an alias of this very module.
+"""
+
+from __future__ import annotations
+
+# An absolute import: this is the standard library's logging module, never stomp.logging.
+import logging
+import sys
+from typing import Final
+
+__all__ = [
+    "DEBUG",
+    "INFO",
+    "LOGGER_NAME",
+    "debug",
+    "error",
+    "getLogger",
+    "info",
+    "isEnabledFor",
+    "log_to_stdout",
+    "setLevel",
+    "verbose",
+    "warning",
+]
+
+#: The name of the library's logger.
+LOGGER_NAME: Final = "stomp.py"
+
+#: The standard ``logging.DEBUG`` level.
+DEBUG: Final = logging.DEBUG
+#: The standard ``logging.INFO`` level.
+INFO: Final = logging.INFO
+
+#: When true, some DEBUG and WARNING records also carry the exception's traceback.
+#: Set by :func:`log_to_stdout`; may also be set directly (``stomp.log.verbose = True``).
+verbose: bool = False
+
+_logger: Final = logging.getLogger(LOGGER_NAME)
+
+#: Log at DEBUG on the ``"stomp.py"`` logger (a bound method of it).
+debug: Final = _logger.debug
+#: Log at INFO on the ``"stomp.py"`` logger (a bound method of it).
+info: Final = _logger.info
+#: Log at WARNING on the ``"stomp.py"`` logger (a bound method of it).
+warning: Final = _logger.warning
+#: Log at ERROR on the ``"stomp.py"`` logger (a bound method of it).
+error: Final = _logger.error
+#: Whether the ``"stomp.py"`` logger handles records of a level (a bound method of it).
+isEnabledFor: Final = _logger.isEnabledFor
+#: Set the level of the ``"stomp.py"`` logger (a bound method of it).
+setLevel: Final = _logger.setLevel
+
+_STDOUT_FORMAT: Final = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+_stdout_handler: logging.Handler | None = None
+
+
+def getLogger(name: str | None = None) -> logging.Logger:
+    """Return the library's logger, or the child logger ``"stomp.py.<name>"``.
+
+    The library's own modules log through children (``getLogger("transport")``), so their
+    records still reach every handler and filter set on ``"stomp.py"``.
+    """
+    if not name:
+        return _logger
+    return logging.getLogger(f"{LOGGER_NAME}.{name}")
+
+
+def log_to_stdout(verbose_logging: bool = True) -> None:
+    """Print every record of the library on standard output, and set :data:`verbose`.
+
+    Adds a ``StreamHandler`` on ``sys.stdout`` at DEBUG, with the format
+    ``%(asctime)s - %(name)s - %(levelname)s - %(message)s``, to the ``"stomp.py"`` logger
+    and sets that logger's level to DEBUG.  Unlike stomp.py, calling it again does not add
+    a second handler (which would print every line twice); it only updates :data:`verbose`.
+    """
+    global _stdout_handler, verbose
+    if _stdout_handler is None or _stdout_handler not in _logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setLevel(DEBUG)
+        handler.setFormatter(logging.Formatter(_STDOUT_FORMAT))
+        _logger.addHandler(handler)
+        _stdout_handler = handler
+    _logger.setLevel(DEBUG)
+    verbose = verbose_logging

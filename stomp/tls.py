@@ -1,0 +1,161 @@
+"""TLS settings for the TCP transport (``set_ssl``)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+try:
+    import ssl
+except ImportError:  # pragma: no cover - Python built without OpenSSL
+    ssl = None  # type: ignore[assignment]
+
+log = logging.getLogger("stomp.py")
+
+#: The default ``ssl_version``: ``ssl.PROTOCOL_TLS_CLIENT`` (``None`` without ``ssl``).
+DEFAULT_SSL_VERSION: Any = getattr(ssl, "PROTOCOL_TLS_CLIENT", None)
+
+#: ``ssl.SSLError`` (a stand-in class when Python has no ``ssl`` module).
+SSLError: type[Exception] = ssl.SSLError if ssl is not None else type("SSLError", (OSError,), {})
+
+
+@dataclass
+class TLSSettings:
+    """What ``set_ssl`` was given for one host; see :meth:`stomp.transport.Transport.set_ssl`."""
+
+    key_file: str | None = None
+    cert_file: str | None = None
+    ca_certs: str | None = None
+    cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None
+    ssl_version: Any = DEFAULT_SSL_VERSION
+    password: Any = None
+    verify: bool = True
+    ssl_context: Any = None
+
+    def __post_init__(self) -> None:
+        if ssl is None:
+            raise Exception("SSL connection requested, but SSL library not found")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as the dict ``get_ssl`` returns."""
+        # Shallow: an ssl_context cannot be copied, and a validator need not be.
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    def context(self) -> ssl.SSLContext:
+        """The ``SSLContext`` to use: the one given, or one built from the settings."""
+        if self.ssl_context is not None:
+            return self.ssl_context  # type: ignore[no-any-return]
+        for path in (self.ca_certs if self.verify else None, self.cert_file, self.key_file):
+            # ssl's own error does not say which file is missing.
+            if path and not os.path.exists(path):
+                raise FileNotFoundError(errno.ENOENT, "Could not find file", path)
+        context = ssl.SSLContext(self.ssl_version)
+        if self.verify:
+            context.verify_mode = ssl.CERT_REQUIRED
+            if self.ca_certs:
+                context.load_verify_locations(self.ca_certs)
+            else:
+                context.load_default_certs()
+        else:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file or self.cert_file, self.password)
+        return context
+
+    def wrap(self, sock: socket.socket, host: str) -> ssl.SSLSocket:
+        """Run the TLS handshake on ``sock`` (under its timeout) and the validator.
+
+        Raises:
+            ssl.SSLError: the handshake failed or the validator rejected the certificate.
+            FileNotFoundError: a certificate or key file is missing.
+        """
+        tls = self.context().wrap_socket(sock, server_hostname=host)
+        if self.cert_validator is not None:
+            ok, message = self.cert_validator(tls.getpeercert(), host)
+            if not ok:
+                tls.close()
+                raise ssl.SSLError(f"Server certificate validation failed: {message}")
+        return tls
+
+
+class TLSStream:
+    """The reads and writes of one TLS socket, shared by the receiver thread and senders.
+
+    OpenSSL does not support two threads inside one TLS connection at once: a write made
+    while the receiver's read is processing a TLS 1.3 session ticket can be lost, and the
+    broker then never sees CONNECT.  So the socket is made non-blocking, every TLS call is
+    made under one lock, and waiting for the socket to be ready happens outside the lock.
+    Callers still serialise their writes (a write that would block must be retried with
+    the same bytes before any other write).
+
+    Args:
+        sock: the connected, handshaken TLS socket.
+
+    Attributes:
+        sock: the socket.
+        lock: held during every TLS call on it (hold it to shut the socket down or close it).
+    """
+
+    def __init__(self, sock: ssl.SSLSocket) -> None:
+        self.sock = sock
+        self.lock = threading.Lock()
+        sock.setblocking(False)
+
+    @classmethod
+    def of(cls, sock: socket.socket) -> TLSStream | None:
+        """A stream for ``sock`` if it is a TLS socket, else ``None``."""
+        return cls(sock) if ssl is not None and isinstance(sock, ssl.SSLSocket) else None
+
+    def recv(self, size: int) -> bytes:
+        """Read up to ``size`` bytes, waiting until some arrive; ``b""`` at the end."""
+        sock = self.sock
+        while True:
+            with self.lock:
+                try:
+                    return sock.recv(size)
+                except ssl.SSLWantReadError:
+                    writing = False
+                except ssl.SSLWantWriteError:
+                    writing = True
+            # Bounded: a record may, in rare TLS 1.2 flows, be read by a writer meanwhile.
+            _wait(sock, writing, 1.0)
+
+    def sendall(self, data: bytes) -> None:
+        """Write all of ``data``, waiting as long as the socket cannot take more."""
+        sock = self.sock
+        view = memoryview(data)
+        while view:
+            with self.lock:
+                try:
+                    view = view[sock.send(view) :]
+                    continue
+                except ssl.SSLWantWriteError:
+                    writing = True
+                except ssl.SSLWantReadError:
+                    writing = False
+            # Waiting to read is bounded: the receiver thread may take the bytes first.
+            _wait(sock, writing, None if writing else 0.05)
+
+    def pending(self) -> bool:
+        """Whether decrypted bytes wait to be read."""
+        with self.lock:
+            return bool(self.sock.pending())
+
+
+def _wait(sock: socket.socket, writing: bool, timeout: float | None) -> None:
+    # Wait until ``sock`` is readable (or writable), at most ``timeout`` seconds.
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT if writing else select.POLLIN)
+        poller.poll(None if timeout is None else timeout * 1000)
+    else:  # pragma: no cover - Windows
+        watched = [sock]
+        select.select([] if writing else watched, watched if writing else [], [], timeout)

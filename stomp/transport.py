@@ -1,0 +1,904 @@
+"""Transports: the socket, the receiver thread, listener dispatch, heart-beats, failover.
+
+:class:`BaseTransport` holds what does not depend on the kind of socket: the listener
+registry and dispatch, receipts, connection state, the receiver loop (bytes from
+:meth:`BaseTransport.receive` fed to the codec's :class:`~stomp.codec.FrameDecoder`) and
+heart-beats.  :class:`Transport` adds TCP and TLS sockets, keep-alive and the host list with
+retries and back-off.  The WebSocket and multicast adapters subclass these.
+
+Threads: one receiver thread per connection (daemon, named ``StompReceiver-<host>:<port>``)
+reads large chunks, decodes them and calls the listeners in order; one heart-beat thread
+per connection when heart-beats were negotiated.  Both end when the connection ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import logging
+import random
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from stomp import utils
+from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
+from stomp.exception import (
+    ConnectFailedException,
+    FrameError,
+    InterruptedException,
+    NotConnectedException,
+)
+from stomp.heartbeat import Heartbeater
+from stomp.keepalive import LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL, apply_keepalive
+from stomp.listener import ConnectionListener, Publisher
+from stomp.tls import DEFAULT_SSL_VERSION, SSLError, TLSSettings, TLSStream
+from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
+
+__all__ = [
+    "DEFAULT_SSL_VERSION",
+    "LINUX_KEEPALIVE_AVAIL",
+    "MAC_KEEPALIVE_AVAIL",
+    "BaseTransport",
+    "SSLError",
+    "Transport",
+]
+
+log = logging.getLogger("stomp.py")
+
+#: The listener callbacks, without their ``on_`` prefix.
+CALLBACKS = (
+    "connecting",
+    "connected",
+    "disconnecting",
+    "disconnected",
+    "heartbeat_timeout",
+    "before_message",
+    "message",
+    "receipt",
+    "error",
+    "send",
+    "heartbeat",
+    "receiver_loop_completed",
+)
+
+# Callbacks that take no argument, and the one that takes the host and port.
+_NO_ARGUMENT = frozenset({"heartbeat", "disconnected", "disconnecting", "heartbeat_timeout"})
+
+# Inbound commands and the callback they go to (commands are matched case-insensitively,
+# as stomp.py does; this table is the fast path).
+_FRAME_TYPES = {
+    "MESSAGE": "message",
+    "RECEIPT": "receipt",
+    "ERROR": "error",
+    "CONNECTED": "connected",
+}
+
+#: How long ``disconnect()`` waits for the broker's RECEIPT and for the threads to end when
+#: the connection has no ``timeout`` of its own.
+DEFAULT_DISCONNECT_TIMEOUT = 10.0
+
+#: How long ``connect(wait=True)`` waits for CONNECTED when the connection has no
+#: ``timeout`` of its own.
+DEFAULT_HANDSHAKE_TIMEOUT = 30.0
+
+
+class _ListenerRegistry(dict):  # type: ignore[type-arg]
+    """The ``listeners`` dict; any change rebuilds the transport's dispatch tables."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        super().__init__()
+        self._changed = changed
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def _mutator(name: str) -> Any:  # type: ignore[misc]
+        method = getattr(dict, name)
+
+        @functools.wraps(method)
+        def wrapper(self: _ListenerRegistry, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            self._changed()
+            return result
+
+        return wrapper
+
+    pop = _mutator("pop")
+    popitem = _mutator("popitem")
+    clear = _mutator("clear")
+    update = _mutator("update")
+    setdefault = _mutator("setdefault")
+    del _mutator
+
+
+def _sorted_listeners(listeners: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    try:
+        return sorted(listeners.items(), key=lambda item: item[0])
+    except TypeError:  # names of mixed types: order them by their text
+        return sorted(listeners.items(), key=lambda item: str(item[0]))
+
+
+class BaseTransport(Publisher):
+    """What every transport shares: listeners, dispatch, receipts, the receiver loop.
+
+    Args:
+        auto_decode: deliver bodies as ``str`` (UTF-8, invalid bytes replaced) rather than
+            ``bytes``.
+        encoding: accepted for compatibility and ignored: bodies are always UTF-8 (as in
+            stomp.py).
+        is_eol_fc: accepted for compatibility; the codec recognises LF and CR LF itself.
+
+    Subclasses implement :meth:`attempt_connection`, :meth:`send`, :meth:`receive`,
+    :meth:`cleanup` and :meth:`_close_socket`.
+    """
+
+    #: Protocol version whose framing rules apply; the connection sets it.
+    version = "1.2"
+
+    def __init__(
+        self,
+        auto_decode: bool = True,
+        encoding: str = "utf-8",
+        is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
+    ) -> None:
+        self._callbacks: dict[str, tuple[Callable[..., Any], ...]] = {
+            name: () for name in CALLBACKS
+        }
+        self.listeners: dict[Any, Any] = _ListenerRegistry(self._rebuild_callbacks)
+        self.running = False
+        self.blocking = True
+        self.send_queue: Any = None
+        self.sel: Any = None
+        self.connected = False
+        self.connection_error = False
+        self.disconnecting = False
+        self.current_host_and_port: tuple[str, int] | None = None
+        self.bind_host_port: tuple[str, int] | None = None
+        self.notified_on_disconnect = False
+        self.create_thread_fc: Callable[[Callable[[], None]], Any] = utils.default_create_thread
+        self.io_thread: Any = None
+        self.auto_decode = auto_decode
+        self.encoding = encoding
+        self.is_eol_fc = is_eol_fc
+        #: ``time.monotonic()`` of the last bytes received, or ``None``.
+        self.last_received: float | None = None
+        self._last_sent = 0.0
+        self._receipts: dict[str, str] = {}
+        self._disconnect_receipt: str | None = None
+        self._connect_condition = threading.Condition()
+        self._announcing_connected = False
+        self._state_lock = threading.RLock()
+        self._send_lock = threading.Lock()
+        self._generation = 0
+        self._io_exited = threading.Event()
+        self._io_exited.set()
+        self._heartbeater: Heartbeater | None = None
+        self._error_message: str | None = None
+        self._decoder = FrameDecoder(self.version, auto_decode=auto_decode)
+
+    # -- listeners ------------------------------------------------------------------------
+
+    def set_listener(self, name: Any, listener: Any) -> None:
+        """Register ``listener`` under ``name``, replacing any listener of that name.
+
+        Listeners are called in the sorted order of their names.  Their methods are looked
+        up here, once: a method assigned to a listener object after it was registered is
+        seen only after it is registered again.
+        """
+        if listener is None:
+            raise AssertionError("'listener' is required")
+        self.listeners[name] = listener
+
+    def remove_listener(self, name: Any) -> None:
+        """Unregister the listener registered under ``name`` (``KeyError`` if unknown)."""
+        del self.listeners[name]
+
+    def get_listener(self, name: Any) -> Any:
+        """Return the listener registered under ``name``, or ``None``."""
+        return self.listeners.get(name)
+
+    def _rebuild_callbacks(self) -> None:
+        ordered = _sorted_listeners(self.listeners)
+        table: dict[str, tuple[Callable[..., Any], ...]] = {}
+        for name in CALLBACKS:
+            attribute = "on_" + name
+            no_op = getattr(ConnectionListener, attribute)
+            found = []
+            for _, listener in ordered:
+                method = getattr(listener, attribute, None)
+                if method is None or getattr(type(listener), attribute, None) is no_op:
+                    continue  # absent, or ConnectionListener's own no-op
+                found.append(method)
+            table[name] = tuple(found)
+        self._callbacks = table
+
+    def _call(self, kind: str, *args: Any) -> None:
+        # Listener exceptions on library threads are logged and do not stop the others.
+        for callback in self._callbacks[kind]:
+            try:
+                callback(*args)
+            except Exception:
+                log.exception("listener %r raised an exception in on_%s", callback, kind)
+
+    def notify(self, frame_type: str, frame: Frame | None = None) -> None:
+        """Handle an event: update the transport's state, then call every listener's
+        ``on_<frame_type>`` in name order."""
+        if frame_type == "receipt" and frame is not None:
+            receipt_id = frame.headers.get("receipt-id")
+            if receipt_id is not None and self._receipts.pop(receipt_id, None) == "DISCONNECT":
+                self.set_connected(False)
+                if receipt_id == self._disconnect_receipt:
+                    self.disconnect_socket()
+        elif frame_type == "connected":
+            # connect(wait=True) returns once the listeners have seen CONNECTED, so that
+            # what they do there (negotiate heart-beats, subscribe) precedes the caller's
+            # next frame.
+            self._announcing_connected = True
+            self.set_connected(True)
+            try:
+                self._call(frame_type, frame)
+            finally:
+                with self._connect_condition:
+                    self._announcing_connected = False
+                    self._connect_condition.notify_all()
+            return
+        elif frame_type == "disconnected":
+            self.notified_on_disconnect = True
+            self.set_connected(False)
+        elif frame_type == "error" and not self.connected and frame is not None:
+            with self._connect_condition:
+                self.connection_error = True
+                self._error_message = frame.headers.get("message") or "ERROR frame"
+                self._connect_condition.notify_all()
+        if frame_type in _NO_ARGUMENT:
+            self._call(frame_type)
+        elif frame_type == "connecting":
+            self._call(frame_type, self.current_host_and_port)
+        else:
+            self._call(frame_type, frame)
+
+    def process_frame(self, f: Frame, frame_str: Any = None) -> None:
+        """Dispatch one received frame to the listeners."""
+        if f is HEARTBEAT_FRAME:
+            self._call("heartbeat")
+            return
+        cmd = f.cmd or ""
+        kind = _FRAME_TYPES.get(cmd) or cmd.lower()
+        if kind == "message":
+            self._call("before_message", f)
+            self._call("message", f)
+        elif kind in ("connected", "receipt", "error", "heartbeat"):
+            self.notify(kind, f)
+        else:
+            size = len(frame_str) if frame_str is not None else len(f.body or "")
+            log.warning("unknown response frame type: '%s' (frame length was %d)", kind, size)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def override_threading(self, create_thread_fc: Callable[[Callable[[], None]], Any]) -> None:
+        """Use ``create_thread_fc(callable)`` to start the receiver thread; it must return
+        an object standing for an already started thread."""
+        self.create_thread_fc = create_thread_fc
+
+    def is_connected(self) -> bool:
+        """True once CONNECTED arrived, until the connection ends."""
+        return self.connected
+
+    def set_connected(self, connected: bool) -> None:
+        """Set the STOMP-level connected flag and wake :meth:`wait_for_connection`."""
+        with self._connect_condition:
+            self.connected = connected
+            if connected:
+                self.disconnecting = False
+            self._connect_condition.notify_all()
+
+    def set_receipt(self, receipt_id: str, value: Any) -> None:
+        """Remember (truthy ``value``) or forget (falsy) a receipt id we wait for."""
+        if value:
+            self._receipts[receipt_id] = value
+        else:
+            self._receipts.pop(receipt_id, None)
+
+    def wait_for_connection(self, timeout: float | None = None) -> None:
+        """Wait until CONNECTED has arrived and the listeners' ``on_connected`` returned.
+
+        The ``timeout`` applies to the arrival of CONNECTED: if a listener is still busy
+        with it then, this returns without waiting for that listener.
+
+        Raises:
+            ConnectFailedException: an ERROR frame came instead, the connection ended first,
+                or ``timeout`` seconds passed (``None``: wait as long as the connection
+                lives).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._connect_condition:
+            while (
+                self.running
+                and (not self.connected or self._announcing_connected)
+                and not self.connection_error
+            ):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    if self.connected:
+                        break
+                    raise ConnectFailedException(
+                        f"no CONNECTED frame from {self._describe_peer()} within {timeout} s"
+                    )
+                self._connect_condition.wait(remaining)
+            if self.connection_error:
+                raise ConnectFailedException(
+                    f"{self._describe_peer()} refused the connection: {self._error_message}"
+                )
+            if not self.running or not self.connected:
+                raise ConnectFailedException(
+                    f"the connection to {self._describe_peer()} ended before CONNECTED"
+                )
+
+    def _describe_peer(self) -> str:
+        peer = self.current_host_and_port
+        return "the broker" if peer is None else f"{peer[0]}:{peer[1]}"
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the connection (with retries), start the receiver thread, then tell the
+        listeners ``on_connecting``."""
+        if self.running:
+            # The previous connection is still open but never got CONNECTED (connect()
+            # without wait, or an ERROR the broker did not close on): replace it.
+            self.disconnect_socket()
+        with self._state_lock:
+            self.running = True
+            self.connection_error = False
+            self._error_message = None
+            try:
+                self.attempt_connection()
+            except BaseException:
+                self.running = False
+                raise
+            self._generation += 1
+            generation = self._generation
+            self.notified_on_disconnect = False
+            self._decoder = FrameDecoder(self.version, auto_decode=self.auto_decode)
+            self.last_received = self._last_sent = time.monotonic()
+            self._io_exited = threading.Event()
+        loop = functools.partial(self._io_loop, generation, self._io_exited)
+        thread = self.create_thread_fc(loop)
+        if isinstance(thread, threading.Thread):
+            thread.name = f"StompReceiver-{self._describe_peer()}"
+        self.io_thread = thread
+        self.notify("connecting")
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Wait until the receiver loop has ended, at most ``timeout`` seconds (``None``:
+        without limit).  Returns whether it ended.  Closes nothing itself."""
+        if self._in_receiver_thread():
+            return False
+        exited, thread = self._io_exited, self.io_thread
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not exited.wait(timeout):
+            return False
+        # The loop has ended; let its thread finish too, so none is left running.
+        if isinstance(thread, threading.Thread) and thread is not threading.current_thread():
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            return not thread.is_alive()
+        return True
+
+    def _in_receiver_thread(self) -> bool:
+        return self.io_thread is threading.current_thread()
+
+    def disconnect_socket(self) -> None:
+        """Close the connection now; listeners get ``on_disconnected`` (once)."""
+        if self._shutdown(self._generation):
+            self.notify("disconnected")
+
+    def _shutdown(self, generation: int) -> bool:
+        # Close the connection of ``generation`` if it is still the current one.  Returns
+        # whether listeners are still to be told (on_disconnected goes out once per
+        # connection).
+        with self._state_lock:
+            if generation != self._generation:
+                return False
+            self.running = False
+            heartbeater, self._heartbeater = self._heartbeater, None
+            self._close_socket()
+            self.current_host_and_port = None
+            tell = not self.notified_on_disconnect
+            self.notified_on_disconnect = True
+        self.set_connected(False)
+        if heartbeater is not None:
+            heartbeater.stop()
+        return tell
+
+    def _io_loop(self, generation: int, exited: threading.Event) -> None:
+        log.debug("starting io loop (%s)", threading.current_thread().name)
+        decoder = self._decoder
+        receive = self.receive
+        process = self.process_frame
+        error: FrameError | None = None
+        try:
+            while self.running and generation == self._generation:
+                try:
+                    data = receive()
+                except InterruptedException:
+                    continue
+                except Exception as exc:
+                    if self.running and generation == self._generation:
+                        log.debug("socket read error: %s", exc)
+                    break
+                if not data:
+                    break
+                self.last_received = time.monotonic()
+                try:
+                    frames = decoder.feed(data)
+                except FrameError as exc:
+                    frames, error = exc.frames, exc
+                callbacks = self._callbacks
+                for frame in frames:
+                    if frame.cmd == "MESSAGE":
+                        for callback in callbacks["before_message"]:
+                            try:
+                                callback(frame)
+                            except Exception:
+                                log.exception("listener %r raised in on_before_message", callback)
+                        for callback in callbacks["message"]:
+                            try:
+                                callback(frame)
+                            except Exception:
+                                log.exception("listener %r raised in on_message", callback)
+                    else:
+                        process(frame)
+                if error is not None:
+                    log.error(
+                        "malformed frame from %s, closing the connection: %s",
+                        self._describe_peer(),
+                        error,
+                    )
+                    break
+        finally:
+            log.debug("io loop ended")
+            try:
+                self._call("receiver_loop_completed", None)
+                if self._shutdown(generation):
+                    self.notify("disconnected")
+            finally:
+                exited.set()  # only now: stop() waits for the callbacks above too
+
+    # -- sending --------------------------------------------------------------------------
+
+    def transmit(self, frame: Frame) -> None:
+        """Send ``frame``: ``on_send`` on every listener (an exception there stops the
+        frame), then encode it once and write it."""
+        for callback in self._callbacks["send"]:
+            callback(frame)
+        if frame.cmd == "DISCONNECT":
+            self._disconnect_receipt = frame.headers.get("receipt")
+        data = encode_frame(frame, self.version)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("sending frame: %s", utils.clean_lines([data]))
+        self.send(data)
+
+    def _heartbeat(self) -> None:
+        self.transmit(Frame(None, {}, None))
+
+    # -- heart-beats ----------------------------------------------------------------------
+
+    @property
+    def heartbeat_thread(self) -> threading.Thread | None:
+        """The heart-beat thread of the current connection, if heart-beats run."""
+        heartbeater = self._heartbeater
+        return heartbeater.thread if heartbeater is not None else None
+
+    def start_heartbeats(self, send_interval: float, receive_timeout: float) -> None:
+        """Send a heart-beat after ``send_interval`` idle seconds and declare the link dead
+        after ``receive_timeout`` silent seconds (0 disables either), for the current
+        connection.  Replaces any heart-beating already running."""
+        self.stop_heartbeats()
+        if not send_interval and not receive_timeout:
+            return
+        generation = self._generation
+        heartbeater = Heartbeater(
+            send_interval,
+            receive_timeout,
+            send_heartbeat=self._heartbeat,
+            last_sent=lambda: self._last_sent,
+            last_received=lambda: self.last_received or 0.0,
+            bytes_waiting=self._bytes_waiting,
+            on_timeout=functools.partial(self._heartbeat_timed_out, generation),
+            name=f"StompHeartbeat-{self._describe_peer()}",
+        )
+        with self._state_lock:
+            if generation != self._generation or not self.running:
+                return
+            self.last_received = time.monotonic()
+            self._heartbeater = heartbeater
+        heartbeater.start()
+
+    def stop_heartbeats(self) -> None:
+        """Stop heart-beating for the current connection."""
+        with self._state_lock:
+            heartbeater, self._heartbeater = self._heartbeater, None
+        if heartbeater is not None:
+            heartbeater.stop()
+
+    def _bytes_waiting(self) -> bool:
+        return False
+
+    def _heartbeat_timed_out(self, generation: int, silent: float) -> None:
+        log.warning(
+            "heartbeat timeout: nothing received from %s for %.3f s",
+            self._describe_peer(),
+            silent,
+        )
+        if self._shutdown(generation):
+            self.notify("heartbeat_timeout")
+            self.notify("disconnected")
+
+    # -- socket hooks, for subclasses -----------------------------------------------------
+
+    def attempt_connection(self) -> None:
+        """Open the connection (subclasses)."""
+
+    def send(self, encoded_frame: bytes) -> None:
+        """Write bytes (subclasses)."""
+
+    def receive(self) -> bytes | None:
+        """Read bytes; empty or ``None`` at end of stream (subclasses)."""
+        return None
+
+    def cleanup(self) -> None:
+        """Release the socket (subclasses)."""
+
+    def _close_socket(self) -> None:
+        self.cleanup()
+
+
+class Transport(BaseTransport):
+    """TCP transport, with optional TLS, keep-alive and a list of hosts to fail over.
+
+    The parameters are those of stomp.py 9.0.0's ``Transport``, in the same order; see the
+    connection classes for their meaning.  ``recv_bytes`` (the most bytes read per
+    ``recv``) defaults to 64 KiB here rather than 16 KiB: fewer, larger reads are faster.
+    """
+
+    def __init__(
+        self,
+        host_and_ports: Sequence[tuple[str, int]] | None = None,
+        prefer_localhost: bool = True,
+        try_loopback_connect: bool = True,
+        reconnect_sleep_initial: float = 0.1,
+        reconnect_sleep_increase: float = 0.5,
+        reconnect_sleep_jitter: float = 0.1,
+        reconnect_sleep_max: float = 60.0,
+        reconnect_attempts_max: int = 3,
+        timeout: float | None = None,
+        keepalive: Any = None,
+        vhost: str | None = None,
+        auto_decode: bool = True,
+        encoding: str = "utf-8",
+        recv_bytes: int = 65536,
+        is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
+        bind_host_port: tuple[str, int] | None = None,
+    ) -> None:
+        super().__init__(auto_decode, encoding, is_eol_fc)
+        self.__host_and_ports, self._derived_from = _candidate_hosts(
+            host_and_ports, prefer_localhost, try_loopback_connect
+        )
+        self.__reconnect_sleep_initial = reconnect_sleep_initial
+        self.__reconnect_sleep_increase = reconnect_sleep_increase
+        self.__reconnect_sleep_jitter = reconnect_sleep_jitter
+        self.__reconnect_sleep_max = reconnect_sleep_max
+        self.__reconnect_attempts_max = reconnect_attempts_max
+        self.__timeout = timeout
+        self.__keepalive = keepalive
+        self.__ssl_params: dict[tuple[str, int], dict[str, Any]] = {}
+        self.socket: socket.socket | None = None
+        self.vhost = vhost
+        self.recv_bytes = recv_bytes
+        self.bind_host_port = bind_host_port
+        self._first_candidate = 0
+        self._wakeup = threading.Event()
+        self._tls: TLSStream | None = None
+        self._last_host_and_port: tuple[str, int] | None = None  # kept after a close
+
+    @property
+    def timeout(self) -> float | None:
+        """The connect (and handshake) timeout in seconds, or ``None``."""
+        return self.__timeout
+
+    @property
+    def host_and_ports(self) -> list[tuple[str, int]]:
+        """The hosts tried, in order (loopback entries added first, see the constructor)."""
+        return list(self.__host_and_ports)
+
+    # -- connecting -----------------------------------------------------------------------
+
+    def attempt_connection(self) -> None:
+        """Connect to the first host that answers, retrying with back-off.
+
+        Each host of the list is tried in turn; after a pass in which every host failed, the
+        transport sleeps ``reconnect_sleep_initial`` seconds, growing by
+        ``reconnect_sleep_increase`` per pass up to ``reconnect_sleep_max``, with up to
+        ``reconnect_sleep_jitter`` of random extra, until ``reconnect_attempts_max`` host
+        attempts have failed (``-1``: forever).
+
+        Raises:
+            ConnectFailedException: no host could be reached.
+        """
+        self._wakeup.clear()
+        candidates = self.__host_and_ports
+        first, self._first_candidate = self._first_candidate, 0
+        candidates = candidates[first:] + candidates[:first]
+        limit = self.__reconnect_attempts_max
+        failures = 0
+        passes = 0
+        last_error: BaseException | None = None
+        while self.running and (limit == -1 or failures < limit):
+            for host_and_port in candidates:
+                try:
+                    sock = self._open(host_and_port)
+                except (OSError, AssertionError, FrameError) as exc:
+                    failures += 1
+                    last_error = exc
+                    log.warning(
+                        "could not connect to host %s, port %s: %s",
+                        host_and_port[0],
+                        host_and_port[1],
+                        exc,
+                        exc_info=_verbose(),
+                    )
+                    continue
+                self._tls = TLSStream.of(sock)
+                self.socket = sock
+                self.current_host_and_port = self._last_host_and_port = host_and_port
+                log.info(
+                    "established connection to host %s, port %s", host_and_port[0], host_and_port[1]
+                )
+                return
+            delay = min(
+                self.__reconnect_sleep_max,
+                self.__reconnect_sleep_initial * (1 + self.__reconnect_sleep_increase) ** passes,
+            )
+            if delay < self.__reconnect_sleep_max:
+                passes += 1
+            delay *= 1 + random.random() * self.__reconnect_sleep_jitter
+            if limit != -1 and failures >= limit:
+                break
+            log.debug("sleeping for %.1f seconds before attempting reconnect", delay)
+            if self._wakeup.wait(delay):
+                break
+        hosts = ", ".join(f"{h}:{p}" for h, p in candidates)
+        detail = f": {last_error}" if last_error is not None else ""
+        raise ConnectFailedException(
+            f"could not connect to {hosts} after {failures} attempt(s){detail}"
+        )
+
+    def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
+        log.debug("attempting connection to host %s, port %s", *host_and_port)
+        timeout = self.__timeout
+        sock = socket.create_connection(
+            host_and_port,
+            timeout if timeout is not None else socket.getdefaulttimeout(),
+            self.bind_host_port,
+        )
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.__keepalive:
+                apply_keepalive(sock, self.__keepalive)
+            settings = self._tls_for(host_and_port)
+            if settings is not None:
+                log.debug("wrapping SSL socket")
+                # An added loopback entry stands for a named host: check the name.
+                name = self._derived_from.get(host_and_port, host_and_port)[0]
+                sock = settings.wrap(sock, name)
+            sock.settimeout(None)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def skip_current_host(self) -> None:
+        """Make the next connection attempt start with the host after the one connected
+        to last (used when a host accepted TCP but never answered CONNECT)."""
+        current = self._last_host_and_port
+        if current in self.__host_and_ports:
+            self._first_candidate = (self.__host_and_ports.index(current) + 1) % len(
+                self.__host_and_ports
+            )
+
+    # -- TLS ------------------------------------------------------------------------------
+
+    def set_ssl(
+        self,
+        for_hosts: Iterable[tuple[str, int]] = (),
+        key_file: str | None = None,
+        cert_file: str | None = None,
+        ca_certs: str | None = None,
+        cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
+        ssl_version: Any = DEFAULT_SSL_VERSION,
+        password: Any = None,
+        verify: bool = True,
+        ssl_context: Any = None,
+    ) -> None:
+        """Use TLS for the given ``(host, port)`` entries.
+
+        Args:
+            for_hosts: the entries of ``host_and_ports`` to secure.  Loopback entries the
+                transport adds for a local host inherit its settings, and the broker's
+                certificate is checked against that host's name.
+            key_file: private key file (PEM); defaults to ``cert_file``.
+            cert_file: client certificate chain file (PEM), for mutual TLS.
+            ca_certs: CA bundle to verify the broker with; the system's when ``None``.
+            cert_validator: ``f(cert_dict, hostname) -> (ok, error_message)``, an extra
+                check of the broker's certificate after the handshake.
+            ssl_version: protocol constant for ``ssl.SSLContext``.
+            password: password of the key file.
+            verify: verify the broker's certificate and host name (``False`` disables
+                both; do this only for tests).
+            ssl_context: a ready ``ssl.SSLContext`` to use as is (ciphers, minimum
+                version, your own checks); the other arguments but ``cert_validator`` are
+                then ignored.
+        """
+        settings = TLSSettings(
+            key_file=key_file,
+            cert_file=cert_file,
+            ca_certs=ca_certs,
+            cert_validator=cert_validator,
+            ssl_version=ssl_version,
+            password=password,
+            verify=verify,
+            ssl_context=ssl_context,
+        )
+        for host_and_port in for_hosts:
+            self.__ssl_params[host_and_port] = settings.as_dict()
+
+    def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> dict[str, Any] | None:
+        """The TLS settings dict of ``host_and_port`` (default: the connected one)."""
+        key = host_and_port if host_and_port is not None else self.current_host_and_port
+        if key is None:
+            return None
+        params = self.__ssl_params.get(key)
+        if params is None and key in self._derived_from:
+            params = self.__ssl_params.get(self._derived_from[key])
+        return params
+
+    def _tls_for(self, host_and_port: tuple[str, int]) -> TLSSettings | None:
+        params = self.get_ssl(host_and_port)
+        return TLSSettings(**params) if params is not None else None
+
+    # -- I/O ------------------------------------------------------------------------------
+
+    def is_connected(self) -> bool:
+        """True while the socket is open and CONNECTED has arrived."""
+        return self.socket is not None and self.connected
+
+    def send(self, encoded_frame: bytes) -> None:
+        """Write ``encoded_frame`` with one ``sendall`` under the send lock.
+
+        Raises:
+            NotConnectedException: there is no open socket.
+            OSError: the write failed (logged first).
+        """
+        sock = self.socket
+        if sock is None:
+            raise NotConnectedException("not connected: connect() first")
+        tls = self._tls
+        with self._send_lock:
+            try:
+                if tls is None:
+                    sock.sendall(encoded_frame)
+                else:
+                    tls.sendall(encoded_frame)
+            except OSError:
+                log.error("error sending frame", exc_info=True)
+                raise
+        self._last_sent = time.monotonic()
+
+    def receive(self) -> bytes | None:
+        """Read up to ``recv_bytes`` bytes from the socket."""
+        sock = self.socket
+        if sock is None:
+            return None
+        tls = self._tls
+        try:
+            if tls is None:
+                return sock.recv(self.recv_bytes)
+            return tls.recv(self.recv_bytes)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EINTR):
+                raise InterruptedException() from exc
+            raise
+
+    def _bytes_waiting(self) -> bool:
+        sock = self.socket
+        if sock is None:
+            return False
+        try:
+            tls = self._tls
+            if tls is not None and tls.pending():
+                return True
+            return _readable(sock)
+        except (OSError, ValueError):
+            return False
+
+    def _close_socket(self) -> None:
+        sock, self.socket = self.socket, None
+        tls, self._tls = self._tls, None
+        self._wakeup.set()
+        if sock is None:
+            return
+        # A TLS socket drops its TLS object on shutdown and close: not while another thread
+        # is in a TLS call.
+        with tls.lock if tls is not None else contextlib.nullcontext():
+            # shutdown() wakes the receiver thread waiting to read; for TLS it is the raw
+            # socket's shutdown, so it cannot block on a close-notify to a dead peer.
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTCONN, errno.EBADF):
+                    log.warning("unable to issue SHUT_RDWR on socket because of error '%s'", exc)
+            try:
+                sock.close()
+            except OSError as exc:
+                log.warning("unable to close socket because of error '%s'", exc)
+
+    def cleanup(self) -> None:
+        """Close the socket, ignoring errors."""
+        self._close_socket()
+
+    def disconnect_socket(self) -> None:
+        """Close the connection now (also stops a pending connect retry loop)."""
+        self._wakeup.set()
+        super().disconnect_socket()
+
+
+def _readable(sock: socket.socket) -> bool:
+    # Whether bytes (or the end of the stream) wait on ``sock``, without waiting.  poll()
+    # where there is one: select() refuses descriptors above 1023.
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])  # pragma: no cover - Windows
+
+
+def _verbose() -> bool:
+    # Whether warnings should carry tracebacks (``stomp.log.verbose``).
+    try:
+        from stomp import log as stomp_log
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(getattr(stomp_log, "verbose", False))
+
+
+def _candidate_hosts(
+    host_and_ports: Sequence[tuple[str, int]] | None,
+    prefer_localhost: bool,
+    try_loopback_connect: bool,
+) -> tuple[list[tuple[str, int]], dict[tuple[str, int], tuple[str, int]]]:
+    # stomp.py's host list: local hosts first (stable), and a 127.0.0.1 entry in front
+    # for each local host whose port has no loopback entry yet.  Returns the list and, for
+    # each added loopback entry, the entry it stands for (its TLS settings apply to it).
+    hosts = list(host_and_ports or [("localhost", 61613)])
+    if prefer_localhost:
+        hosts.sort(key=utils.is_localhost)
+    loopbacks: list[tuple[str, int]] = []
+    derived: dict[tuple[str, int], tuple[str, int]] = {}
+    if try_loopback_connect:
+        for host, port in hosts:
+            if host in utils.LOCALHOST_NAMES and not (
+                ("127.0.0.1", port) in hosts or ("localhost", port) in hosts
+            ):
+                loopbacks.append(("127.0.0.1", port))
+                derived.setdefault(("127.0.0.1", port), (host, port))
+    return loopbacks + hosts, derived

@@ -1,0 +1,466 @@
+"""stomp.py's helper names (``stomp.utils``), as thin wrappers over :mod:`stomp.codec`.
+
+Code written for stomp.py imports these (``from stomp.utils import *`` is common), so every
+name of stomp.py 9.0.0's ``stomp.utils`` is here with the same signature.  The frame
+format itself lives in :mod:`stomp.codec` only: :class:`Frame` and :data:`HEARTBEAT_FRAME`
+are the codec's objects, and :func:`parse_frame`, :func:`parse_headers` and
+:func:`convert_frame` call the codec rather than parsing or encoding a second time.
+
+Where this module deliberately differs from stomp.py (``docs/compat_utils.rst`` has the
+full list):
+
+* :func:`parse_frame` skips end-of-line bytes before the command, so a frame that follows
+  two coalesced heart-beats is no longer lost (stomp.py quirk Q3).
+* :func:`convert_frame` raises :class:`~stomp.exception.FrameError` for a header that would
+  corrupt the frame (an LF or CR in an unescaped header), writes ``bytes`` header values
+  decoded rather than as ``b'...'`` (Q30), writes a ``content-length`` that always matches
+  the body, and adds one when the body contains a NUL.
+* :func:`clean_lines` also masks ``passcode:secret`` without a space after the colon,
+  which is how a serialised frame writes it (Q21).
+* :func:`calculate_heartbeats` compares numbers, not strings (``"00"`` is zero, Q48).
+* :data:`LOCALHOST_NAMES` is computed on first use, with the host-name look-ups bounded in
+  time, instead of at import (see :data:`LOCALHOST_NAMES`).
+
+All ``HDR_*`` and ``CMD_*`` constants of :mod:`stomp.constants` are re-exported.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from stomp import codec as _codec
+from stomp import constants as _constants
+from stomp.codec import HEARTBEAT_FRAME, Frame
+from stomp.constants import *  # noqa: F403  (stomp.py re-exports every constant here)
+
+__all__ = [
+    "ENC_NEWLINE",
+    "ENC_NULL",
+    "HEADER_LINE_RE",
+    "HEARTBEAT_FRAME",
+    "HOSTNAME_SCAN_TIMEOUT",
+    "LINE_END_RE",
+    "NULL",
+    "PASSCODE_RE",
+    "PREAMBLE_END_RE",
+    "Frame",
+    "PollableQueue",
+    "calculate_heartbeats",
+    "clean_headers",
+    "clean_lines",
+    "convert_frame",
+    "decode",
+    "default_create_thread",
+    "encode",
+    "get_errno",
+    "get_uuid",
+    "is_eol_default",
+    "is_localhost",
+    "join",
+    "length",
+    "merge_headers",
+    "pack",
+    "parse_frame",
+    "parse_headers",
+]
+# LOCALHOST_NAMES is deliberately left out of __all__: a star import would read it, and
+# reading it runs the host-name look-ups, which must not happen on `import stomp`.
+__all__ += _constants.__all__
+
+# ---------------------------------------------------------------------------------------
+# Constants and regular expressions
+# ---------------------------------------------------------------------------------------
+
+#: The NUL byte that ends every frame.
+NULL: Final = b"\x00"
+#: A line feed, as bytes.
+ENC_NEWLINE: Final = b"\n"
+#: The NUL byte, as bytes (same as :data:`NULL`).
+ENC_NULL: Final = b"\x00"
+
+#: A header line: ``key`` (one or more characters other than a colon), a colon, and
+#: ``value`` (the rest of the line).  Kept for users; :func:`parse_headers` uses the codec.
+HEADER_LINE_RE: Final = re.compile("(?P<key>[^:]+):(?P<value>.*)")
+#: The end of a frame's header section as stomp.py finds it: ``\n\n`` or ``\r\n\r\n``.
+PREAMBLE_END_RE: Final = re.compile(b"\n\n|\r\n\r\n")
+#: A line end: ``\n`` or ``\r\n``.
+LINE_END_RE: Final = re.compile("\n|\r\n")
+#: What :func:`clean_lines` masks in text: ``passcode:``, optional blanks, then the run of
+#: characters up to a blank, a quote, or the ``\n``/``\r`` escape of a ``repr``.  (stomp.py
+#: required at least one blank after the colon, so it never masked a real header line.)
+PASSCODE_RE: Final = re.compile(r"passcode:[ \t]*(?:[^\s'\"\\]|\\[^nr])+")
+
+_MASKED: Final = "passcode:********"
+# In a raw line (not a repr), everything up to the line end is the passcode.
+_PASSCODE_LINE_RE: Final = re.compile(r"passcode:[^\r\n]*")
+_PASSCODE_LINE_RE_B: Final = re.compile(rb"passcode:[^\r\n]*")
+
+# ---------------------------------------------------------------------------------------
+# Frames
+# ---------------------------------------------------------------------------------------
+
+
+def parse_headers(lines: Sequence[str], offset: int = 0) -> dict[str, str]:
+    """Parse the header lines ``lines[offset:]`` into a dict.
+
+    Each line is ``key:value``, split at its first colon.  Lines without a colon or with an
+    empty key are ignored.  The first occurrence of a key wins.  Nothing is trimmed.  Keys
+    and values are unescaped (``\\r``, ``\\n``, ``\\c``, ``\\\\``) whatever the protocol
+    version, and an unknown escape such as ``\\t`` is kept verbatim, as stomp.py does.
+    """
+    return _codec.parse_header_lines(lines[offset:], "1.2", skip_malformed=True)
+
+
+def _head_end(data: bytes) -> tuple[int, int]:
+    # Where the header section ends (the first empty line, lines ending in LF or CR LF) and
+    # where the body starts; (len, len) when there is no empty line.
+    candidates = [(i, i + n) for i, n in ((data.find(b"\n\n"), 2), (data.find(b"\n\r\n"), 3))]
+    found = [c for c in candidates if c[0] >= 0]
+    if not found:
+        return len(data), len(data)
+    return min(found)
+
+
+def parse_frame(frame_bytes: bytes | bytearray | memoryview) -> Frame | None:
+    """Turn the bytes of one frame (without its NUL) into a :class:`Frame`.
+
+    End-of-line bytes before the command are skipped; if nothing else is left the result is
+    ``None``.  The header section ends at the first empty line (lines end with LF or CR LF);
+    the body is every byte after it, as ``bytes`` (``content-length`` is not consulted: the
+    caller has already cut the frame out of the stream).  Without an empty line the whole
+    input is the header section and the body is ``b""``.  The command is the first line,
+    verbatim; the other lines go through :func:`parse_headers`.
+    """
+    data = bytes(frame_bytes).lstrip(b"\r\n")
+    if not data:
+        return None
+    head_end, body_start = _head_end(data)
+    head = data[:head_end]
+    if head.endswith(b"\r"):  # the CR of the last header line's CR LF
+        head = head[:-1]
+    lines = head.decode("utf-8", "replace").split("\n")
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return Frame(lines[0], parse_headers(lines, 1), data[body_start:])
+
+
+def convert_frame(frame: Frame) -> list[bytes]:
+    """Serialise ``frame`` into a list of byte strings, one per line, then body and NUL.
+
+    ``b"".join(convert_frame(frame))`` (see :func:`pack`) is the frame as
+    :func:`stomp.codec.encode_frame` writes it without escaping: headers are expected to be
+    escaped already (the protocol layer does that for STOMP 1.1 and 1.2).  As in stomp.py:
+    header lines are sorted by name; ``None`` values are skipped; a tuple value writes one
+    line per item; other values are written with ``str()``; a frame without a command is a
+    heart-beat (``[b"\\n"]``); and when the body is not empty and ``frame.headers`` has a
+    ``content-length`` key, that key is set to the body's length in bytes (an ``int``).
+
+    Differences from stomp.py: ``bytes`` header values are decoded (stomp.py wrote
+    ``b'...'``); ``content-length`` always matches the body (stomp.py left a stale value with
+    an empty body), and one is added when the body contains a NUL, so the receiver cannot
+    cut it short.
+
+    Raises:
+        FrameError: the frame cannot be written correctly, e.g. a header name or value
+            contains an LF or CR, or a header name contains a colon.
+        TypeError: the body is not ``str`` or bytes-like.
+    """
+    data = _codec.encode_frame(frame, "1.0")
+    if not frame.cmd:
+        return [data]
+    # Header lines never contain an LF (the codec escapes or rejects it), so the first empty
+    # line is the end of the header section.
+    head_end = data.index(b"\n\n") + 1
+    body = data[head_end + 1 : -1]
+    if body and "content-length" in frame.headers:
+        frame.headers["content-length"] = len(body)
+    chunks = [line + b"\n" for line in data[: head_end - 1].split(b"\n")]
+    chunks.append(b"\n")
+    if body:
+        chunks.append(body)
+    chunks.append(NULL)
+    return chunks
+
+
+def pack(pieces: Iterable[bytes] = ()) -> bytes:
+    """Join byte strings (such as the result of :func:`convert_frame`) into one."""
+    return b"".join(pieces)
+
+
+# ---------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------
+
+
+def encode(char_data: str | bytes | bytearray | memoryview, encoding: str = "utf-8") -> bytes:
+    """Return ``char_data`` as bytes: text is encoded (errors replaced), bytes kept as they are.
+
+    ``bytearray`` and ``memoryview`` are accepted and copied to ``bytes`` (stomp.py rejects
+    them).
+
+    Raises:
+        TypeError: ``message should be a string or bytes, found <type>`` for anything else,
+            ``None`` included.
+    """
+    if isinstance(char_data, str):
+        return char_data.encode(encoding, "replace")
+    if isinstance(char_data, bytes):
+        return char_data
+    if isinstance(char_data, (bytearray, memoryview)):
+        return bytes(char_data)
+    raise TypeError(f"message should be a string or bytes, found {type(char_data)}")
+
+
+def decode(byte_data: bytes | None, encoding: str = "utf-8") -> str | None:
+    """Return ``byte_data`` decoded to text (errors replaced), or ``None`` for ``None``."""
+    if byte_data is None:
+        return None
+    return byte_data.decode(encoding, "replace")
+
+
+def join(chars: Iterable[bytes] = ()) -> str:
+    """Join byte strings and decode the result as UTF-8 (errors replaced)."""
+    return b"".join(chars).decode("utf-8", "replace")
+
+
+def length(s: Any) -> int:
+    """Return ``len(s)``, or 0 for ``None``."""
+    return 0 if s is None else len(s)
+
+
+# ---------------------------------------------------------------------------------------
+# Headers and heart-beats
+# ---------------------------------------------------------------------------------------
+
+
+def calculate_heartbeats(shb: Sequence[str | int], chb: Sequence[int]) -> tuple[int, int]:
+    """Negotiate heart-beat intervals, in milliseconds.
+
+    Args:
+        shb: the server's ``heart-beat`` header values ``(sx, sy)``, as strings (or ints).
+        chb: the client's own values ``(cx, cy)``.
+
+    Returns:
+        ``(x, y)``: ``x`` is how often the client must send (``max(cx, sy)``, or 0 if either
+        is 0); ``y`` is how often the client may expect the server's (``max(cy, sx)``, or 0
+        if either is 0).  Values are compared as numbers, so ``"00"`` means 0 (stomp.py
+        compared with the string ``"0"``).
+    """
+    sx, sy = int(shb[0]), int(shb[1])
+    cx, cy = int(chb[0]), int(chb[1])
+    x = max(cx, sy) if cx != 0 and sy != 0 else 0
+    y = max(cy, sx) if cy != 0 and sx != 0 else 0
+    return x, y
+
+
+def merge_headers(header_map_list: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """Merge header maps into a new dict, later maps winning; ``None`` and empty maps skipped."""
+    headers: dict[str, Any] = {}
+    for header_map in header_map_list:
+        if header_map:
+            headers.update(header_map)
+    return headers
+
+
+_HeadersT = TypeVar("_HeadersT", bound=Mapping[str, Any])
+
+
+def clean_headers(headers: _HeadersT) -> _HeadersT | dict[str, Any]:
+    """Return ``headers`` fit for a log line: the passcode masked.
+
+    With a ``passcode`` key, a shallow copy whose passcode is ``"********"``; without one,
+    the very same object (not a copy), as in stomp.py.
+    """
+    if "passcode" not in headers:
+        return headers
+    cleaned = dict(headers)
+    cleaned["passcode"] = "********"
+    return cleaned
+
+
+def _mask_line(item: object) -> object:
+    if isinstance(item, str):
+        return _PASSCODE_LINE_RE.sub(_MASKED, item)
+    if isinstance(item, bytes):
+        return _PASSCODE_LINE_RE_B.sub(_MASKED.encode(), item)
+    return item
+
+
+def clean_lines(lines: object) -> str:
+    """Return ``str(lines)`` with every passcode masked as ``passcode:********``.
+
+    ``lines`` is typically the list of byte strings :func:`convert_frame` returns.  In each
+    ``str`` or ``bytes`` item of a list or tuple, ``passcode:`` and the rest of its line are
+    masked before ``str()`` is taken, so a passcode containing spaces or quotes is masked
+    whole.  The text is then searched with :data:`PASSCODE_RE` for anything else.  Unlike
+    stomp.py, which required a blank after the colon and so never masked a real header
+    line, ``passcode:secret`` is masked too.
+    """
+    if isinstance(lines, list):
+        lines = [_mask_line(item) for item in lines]
+    elif isinstance(lines, tuple):
+        lines = tuple(_mask_line(item) for item in lines)
+    return PASSCODE_RE.sub(_MASKED, str(lines))
+
+
+# ---------------------------------------------------------------------------------------
+# Hosts
+# ---------------------------------------------------------------------------------------
+
+#: How long, in seconds, the host-name look-ups behind :data:`LOCALHOST_NAMES` may take
+#: in all.  A look-up still running then is abandoned (its thread is a daemon).
+HOSTNAME_SCAN_TIMEOUT: float = 2.0
+
+_localhost_lock: Final = threading.Lock()
+
+if TYPE_CHECKING:
+    #: The names under which this machine's own broker is reachable: ``"localhost"``,
+    #: ``"127.0.0.1"``, then, unless the environment variable ``STOMP_SKIP_HOSTNAME_SCAN``
+    #: is set to a non-empty value, this host's IP address, host name and fully qualified
+    #: name, each only if its look-up succeeds (duplicates are kept).
+    #:
+    #: stomp.py fills it at import, which can hang ``import stomp`` on a slow resolver.
+    #: Here it is filled on first use (reading ``stomp.utils.LOCALHOST_NAMES`` or calling
+    #: :func:`is_localhost`), and the look-ups together may take at most
+    #: :data:`HOSTNAME_SCAN_TIMEOUT` seconds.  It is an ordinary list: it may be changed
+    #: or replaced, and :func:`is_localhost` reads the current one.  Not in ``__all__``.
+    LOCALHOST_NAMES: list[str]
+
+
+def _host_ip() -> str:
+    return socket.gethostbyname(socket.gethostname())
+
+
+def _scan_localhost_names(timeout: float | None = None) -> list[str]:
+    """Compute the value of :data:`LOCALHOST_NAMES` (see there); never takes much longer
+    than ``timeout`` seconds (default :data:`HOSTNAME_SCAN_TIMEOUT`)."""
+    names = ["localhost", "127.0.0.1"]
+    if os.environ.get("STOMP_SKIP_HOSTNAME_SCAN"):
+        return names
+    found: list[str] = []
+
+    def scan() -> None:
+        for lookup in (_host_ip, socket.gethostname, socket.getfqdn):
+            try:
+                found.append(lookup())
+            except (OSError, UnicodeError):
+                pass
+
+    # A daemon thread, so that a resolver that hangs delays this call by `timeout` at
+    # most and never keeps the process alive.
+    scanner = threading.Thread(target=scan, name="stomp-hostname-scan", daemon=True)
+    scanner.start()
+    scanner.join(HOSTNAME_SCAN_TIMEOUT if timeout is None else timeout)
+    return names + found[:]
+
+
+def _localhost_names() -> list[str]:
+    # The current LOCALHOST_NAMES, computed on first use.
+    names: list[str] | None = globals().get("LOCALHOST_NAMES")
+    if names is None:
+        with _localhost_lock:
+            names = globals().get("LOCALHOST_NAMES")
+            if names is None:
+                names = _scan_localhost_names()
+                globals()["LOCALHOST_NAMES"] = names
+    return names
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        # Module attribute hook (PEP 562): computes LOCALHOST_NAMES on first access.
+        if name == "LOCALHOST_NAMES":
+            return _localhost_names()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_localhost(host_and_port: Sequence[Any]) -> int:
+    """Return 1 if the host of ``(host, port)`` is in :data:`LOCALHOST_NAMES` (an exact
+    string match), else 2: a sort key that puts local brokers first."""
+    return 1 if host_and_port[0] in _localhost_names() else 2
+
+
+# ---------------------------------------------------------------------------------------
+# Miscellaneous
+# ---------------------------------------------------------------------------------------
+
+
+def default_create_thread(callback: Callable[[], Any]) -> threading.Thread:
+    """Start ``callback`` in a new daemon thread and return the thread.
+
+    The thread gets Python's default name, which includes the callback's name (for
+    example ``Thread-3 (_io_loop)``).
+    """
+    thread = threading.Thread(target=callback, daemon=True)
+    thread.start()
+    return thread
+
+
+def get_uuid() -> str:
+    """Return a new random UUID as a string (used for receipts and transaction ids)."""
+    return str(uuid.uuid4())
+
+
+def get_errno(e: BaseException) -> Any:
+    """Return the ``errno`` of an exception, or its first argument if it has no ``errno``."""
+    try:
+        return e.errno  # type: ignore[attr-defined]
+    except AttributeError:
+        return e.args[0]
+
+
+def is_eol_default(c: bytes) -> bool:
+    """Whether ``c`` is exactly one end-of-line, as a heart-beat: ``b"\\n"``."""
+    return c == b"\n"
+
+
+class PollableQueue(queue.Queue[Any]):
+    """A :class:`queue.Queue` that can be watched with :mod:`selectors` or ``select``.
+
+    It owns a connected socket pair (on Windows, :func:`socket.socketpair` makes a TCP
+    loopback pair).  :meth:`fileno` is the read end, which is readable exactly when items
+    are waiting: :meth:`put` enqueues then writes one byte, :meth:`get` dequeues then reads
+    one byte.  Call :meth:`shutdown` to close the sockets.
+
+    Unlike stomp.py, :meth:`get` dequeues before reading its byte, so ``get(block=False)``
+    and ``get(timeout=...)`` behave as for any queue instead of blocking on the socket.
+    The byte of an item is always written by the :meth:`put` that enqueued it, so the
+    read that follows a successful dequeue never waits for long.  Each waiting item holds
+    one byte in the socket buffer: a producer far ahead of its consumer (hundreds of
+    thousands of items) blocks in :meth:`put` until the consumer catches up.
+    """
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self._putsocket, self._getsocket = socket.socketpair()
+
+    def fileno(self) -> int:
+        """The file descriptor to watch for readability (the read end of the pair)."""
+        return self._getsocket.fileno()
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        """Enqueue ``item`` (as :meth:`queue.Queue.put`), then signal it with one byte."""
+        super().put(item, block, timeout)
+        self._putsocket.sendall(b"x")
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """Dequeue an item (as :meth:`queue.Queue.get`), then consume its byte."""
+        item = super().get(block, timeout)
+        self._getsocket.recv(1)
+        return item
+
+    def shutdown(self, immediate: bool = False) -> None:
+        """Close both sockets (as in stomp.py; ``immediate`` is accepted and ignored).
+
+        This is not Python 3.13's :meth:`queue.Queue.shutdown`: items may still be put and
+        got afterwards only until the closed sockets make :meth:`put` or :meth:`get` fail.
+        """
+        self._putsocket.close()
+        self._getsocket.close()

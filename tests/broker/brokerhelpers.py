@@ -1,0 +1,225 @@
+"""Helpers for the embedded broker's tests: a raw-socket STOMP peer and a listener that
+collects what a library connection receives.
+
+Every wait is bounded (:data:`WAIT` seconds by default) and synchronises on frames
+or callbacks, never on a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import stomp
+from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
+
+#: Default bound, in seconds, of every wait.
+WAIT = 5.0
+
+CONNECTIONS = {
+    "1.0": stomp.Connection10,
+    "1.1": stomp.Connection11,
+    "1.2": stomp.Connection12,
+}
+
+_receipt_numbers = itertools.count(1)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
+    """Poll ``predicate`` (state of another thread with no event to wait on) until it
+    holds or ``timeout`` passes; returns whether it held."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def new_receipt() -> str:
+    """A receipt id unique within the test run."""
+    return f"r-{next(_receipt_numbers)}"
+
+
+class RawClient:
+    """A STOMP peer over a plain socket, for what the library would never send."""
+
+    def __init__(self, address: tuple[str, int], version: str = "1.2") -> None:
+        self.sock = socket.create_connection(address, timeout=WAIT)
+        self.version = version
+        self.decoder = FrameDecoder(version)
+        self.pending: deque[Frame] = deque()
+        #: ``time.monotonic()`` of every heart-beat EOL received.
+        self.heartbeats: list[float] = []
+        self.eof = False
+
+    def send(
+        self,
+        cmd: str,
+        headers: dict[str, Any] | None = None,
+        body: bytes | str = b"",
+        version: str | None = None,
+    ) -> None:
+        """Encode one frame (per ``version``, default the client's) and write it."""
+        frame = Frame(cmd, dict(headers or {}), body)
+        self.sock.sendall(encode_frame(frame, version or self.version))
+
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes as they are."""
+        self.sock.sendall(data)
+
+    def connect(self, command: str = "CONNECT", **headers: str) -> Frame:
+        """Send CONNECT (accept-version = the client's version, unless given) and return
+        the CONNECTED frame."""
+        headers.setdefault("accept-version", self.version)
+        headers.setdefault("host", "localhost")
+        self.send(command, headers, version="1.0")
+        frame = self.receive()
+        assert frame.cmd == "CONNECTED", frame
+        return frame
+
+    def _read(self, deadline: float) -> bool:
+        # Read one chunk; False at end of stream or when the deadline passed.
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or self.eof:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        now = time.monotonic()
+        for frame in self.decoder.feed(data):
+            if frame is HEARTBEAT_FRAME:
+                self.heartbeats.append(now)
+            else:
+                self.pending.append(frame)
+        return True
+
+    def receive(self, timeout: float = WAIT) -> Frame:
+        """The next frame other than a heart-beat (AssertionError if none comes)."""
+        deadline = time.monotonic() + timeout
+        while not self.pending:
+            if not self._read(deadline):
+                state = "closed" if self.eof else f"silent for {timeout} s"
+                raise AssertionError(f"no frame from the broker: the connection is {state}")
+        return self.pending.popleft()
+
+    def request(self, cmd: str, headers: dict[str, Any] | None = None, body: bytes = b"") -> Frame:
+        """Send a frame with a fresh receipt and return the RECEIPT (or whatever came)."""
+        headers = dict(headers or {})
+        headers["receipt"] = receipt = new_receipt()
+        self.send(cmd, headers, body)
+        frame = self.receive()
+        if frame.cmd == "RECEIPT":
+            assert frame.headers["receipt-id"] == receipt, frame
+        return frame
+
+    def wait_heartbeats(self, count: int, timeout: float = WAIT) -> list[float]:
+        """Wait until ``count`` heart-beats arrived in all; returns their arrival times."""
+        deadline = time.monotonic() + timeout
+        while len(self.heartbeats) < count:
+            if not self._read(deadline):
+                raise AssertionError(f"{len(self.heartbeats)} of {count} heart-beats arrived")
+        return list(self.heartbeats)
+
+    def wait_closed(self, timeout: float = WAIT) -> bool:
+        """Read until the broker closes the connection; returns whether it did in time."""
+        deadline = time.monotonic() + timeout
+        while self._read(deadline):
+            pass
+        return self.eof
+
+    def expect_error(self, timeout: float = WAIT) -> Frame:
+        """The next frame must be ERROR, and the broker must then close the connection."""
+        frame = self.receive(timeout)
+        assert frame.cmd == "ERROR", frame
+        assert self.wait_closed(timeout), "the broker did not close the connection after ERROR"
+        return frame
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Collector(stomp.ConnectionListener):
+    """Records what a library connection receives; waits are bounded."""
+
+    def __init__(self) -> None:
+        self.messages: list[Frame] = []
+        self.errors: list[Frame] = []
+        self.receipts: set[str] = set()
+        self.disconnected = threading.Event()
+        self._condition = threading.Condition()
+
+    def on_message(self, frame: Frame) -> None:
+        with self._condition:
+            self.messages.append(frame)
+            self._condition.notify_all()
+
+    def on_error(self, frame: Frame) -> None:
+        with self._condition:
+            self.errors.append(frame)
+            self._condition.notify_all()
+
+    def on_receipt(self, frame: Frame) -> None:
+        with self._condition:
+            self.receipts.add(frame.headers["receipt-id"])
+            self._condition.notify_all()
+
+    def on_disconnected(self) -> None:
+        self.disconnected.set()
+        with self._condition:
+            self._condition.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
+        """Wait until ``predicate()`` is true; returns whether it became true in time."""
+        with self._condition:
+            return self._condition.wait_for(predicate, timeout)
+
+    def wait_messages(self, count: int, timeout: float = WAIT) -> list[Frame]:
+        """Wait for at least ``count`` messages in all; returns a copy of them."""
+        arrived = self.wait_for(lambda: len(self.messages) >= count, timeout)
+        assert arrived, f"{len(self.messages)} of {count} messages arrived within {timeout} s"
+        with self._condition:
+            return list(self.messages)
+
+    def wait_receipt(self, receipt: str, timeout: float = WAIT) -> None:
+        """Wait for the RECEIPT of ``receipt``."""
+        assert self.wait_for(lambda: receipt in self.receipts, timeout), (
+            f"no RECEIPT {receipt!r} within {timeout} s; errors: {self.errors}"
+        )
+
+    def bodies(self) -> list[Any]:
+        """The bodies received so far."""
+        with self._condition:
+            return [frame.body for frame in self.messages]
+
+
+def barrier(connection: Any, collector: Collector) -> None:
+    """Wait until the broker has processed every frame ``connection`` sent before.
+
+    A SEND to a topic nobody subscribes to is a no-op with a receipt: once the RECEIPT
+    is back, the broker has handled everything that came earlier on the connection.
+    """
+    receipt = new_receipt()
+    connection.send("/topic/stomp-ng-test-barrier", "sync", receipt=receipt)
+    collector.wait_receipt(receipt)
+
+
+def ack_args(version: str, frame: Frame) -> tuple[str, ...]:
+    """The positional arguments of ``ack``/``nack`` for ``frame`` in ``version``."""
+    if version == "1.2":
+        return (frame.headers["ack"],)
+    if version == "1.1":
+        return (frame.headers["message-id"], frame.headers["subscription"])
+    return (frame.headers["message-id"],)

@@ -1,0 +1,335 @@
+"""The client as a program: ``python -m stomp`` and the ``stomp`` script, run as
+subprocesses through pipes (and one pseudo-terminal), against RabbitMQ, ActiveMQ and the
+fake broker.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import select
+import signal
+import ssl
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import (
+    WAIT,
+    fake_args,
+    login_args,
+    publish,
+    queue_contents,
+)
+from fakebroker import FakeBroker
+
+from brokerinfo import Broker
+
+SCRIPT = Path(sys.executable).with_name("stomp")
+
+
+# -- options ----------------------------------------------------------------------------------
+
+
+def test_version(run_stomp) -> None:
+    result = run_stomp("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "9.0.0\n", "")
+
+
+def test_help_lists_every_option(run_stomp) -> None:
+    result = run_stomp("--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Stomp.py command-line client\n\nUsage:\n    stomp [options]\n")
+    for option in (
+        "-H, --host <host>",
+        "-P, --port <port>",
+        "-U, --user <user>",
+        "-W, --password <password>",
+        "-F, --file <filename>",
+        "-S, --protocol <protocol version>",
+        "-L, --listen <queue>",
+        "-V, --verbose",
+        "--heartbeats <heartbeats>",
+        "--ssl ",
+        "--ssl-key-file <key-file>",
+        "--ssl-cert-file <cert-file>",
+        "--ssl-ca-file <ca-file>",
+        "--ssl-insecure",
+        "--version",
+        "-h, --help",
+        "--vhost <vhost>",
+        "--json",
+        "--count <n>",
+        "[default: localhost]",
+        "[default: 61613]",
+        "[default: 1.1]",
+        "[default: 0,0]",
+        "~/.stomp_history",
+    ):
+        assert option in result.stdout
+    assert run_stomp("-h").stdout == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--bogus"],
+            "stomp: unknown option or argument: --bogus (stomp --help lists the options)",
+        ),
+        (["-P"], "stomp: -P requires argument (stomp --help lists the options)"),
+        (["extra"], "stomp: unknown option or argument: extra (stomp --help lists the options)"),
+        (["--heartbeats", "1000,1000x"], "stomp: Invalid heartbeats, expecting cx,cy"),
+        (["--heartbeats", "1000"], "stomp: Invalid heartbeats, expecting cx,cy"),
+        (["-S", "1.3"], "stomp: Unknown protocol version '1.3', expecting 1.0, 1.1 or 1.2"),
+        (["-P", "http"], "stomp: Invalid port 'http', expecting a positive integer"),
+        (
+            ["-L", "/queue/a", "--count", "0"],
+            "stomp: Invalid count '0', expecting a positive integer",
+        ),
+        (["--json"], "stomp: --json works with --listen only"),
+        (["--count", "3"], "stomp: --count works with --listen only"),
+    ],
+)
+def test_usage_errors(run_stomp, args: list[str], message: str) -> None:
+    result = run_stomp(*args)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n")
+
+
+# -- failing to connect -----------------------------------------------------------------------
+
+
+def test_stomp_12_on_rabbitmq_needs_a_vhost(run_stomp, rabbitmq: Broker) -> None:
+    args = login_args(rabbitmq, "1.2")[:-2]  # without --vhost
+    result = run_stomp(*args)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "stomp: 127.0.0.1:61613 refused the connection: Bad CONNECT (Virtual host '127.0.0.1'"
+        " access denied) - give the virtual host with --vhost (RabbitMQ: --vhost /)\n"
+    )
+    result = run_stomp(*login_args(rabbitmq, "1.2"), input="ver\n")
+    assert result.returncode == 0
+    assert "9.0.0 [Protocol version 1.2]" in result.stdout
+
+
+# -- the interactive shell through pipes ------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_interactive_session(spawn, broker: Broker, queue: str, version: str) -> None:
+    cli = spawn(*login_args(broker, version))
+    cli.send(f"subscribe {queue}")
+    cli.expect(f"Subscribing to '{queue}' with acknowledge set to 'auto', id set to '1'")
+    cli.send(f"send {queue} hello from the shell")
+    cli.expect("\nhello from the shell\n")
+    cli.send("ver")
+    cli.expect(f"9.0.0 [Protocol version {version}]")
+    cli.close_stdin()
+    assert cli.wait() == 0
+    assert cli.stdout.endswith("> Shutting down, please wait\n")
+    assert re.search(r"\nmessage-id: \S+\nsubscription: 1\n\nhello from the shell\n> ", cli.stdout)
+    assert cli.stderr == ""
+
+
+# -- scripts (-F) -----------------------------------------------------------------------------
+
+
+def test_script_sends_everything_then_listen_receives_it(
+    run_stomp, broker: Broker, queue: str, tmp_path: Path
+) -> None:
+    count = 25
+    script = tmp_path / "send.txt"
+    script.write_text("".join(f"send {queue} message {n}\n" for n in range(count)))
+    result = run_stomp(*login_args(broker), "-F", str(script))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == "\n\n"  # CONNECTED; the script's receipts are not printed
+    result = run_stomp(*login_args(broker), "-L", queue, "--count", str(count))
+    assert (result.returncode, result.stderr) == (0, "")
+    bodies = re.findall(r"\nsubscription: 1\n(message \d+)\n", result.stdout)
+    assert bodies == [f"message {n}" for n in range(count)]
+    assert queue_contents(broker, queue) == []
+
+
+def test_script_errors_give_status_1(run_stomp, fake_broker: FakeBroker, tmp_path: Path) -> None:
+    script = tmp_path / "s.txt"
+    script.write_text("bogus\nsend /queue/a still-sent\n")
+    result = run_stomp(*fake_args(fake_broker), "-F", str(script))
+    assert result.returncode == 1
+    assert "Unknown command: bogus" in result.stdout
+    assert fake_broker.last.commands() == ["STOMP", "SEND", "DISCONNECT"]
+    result = run_stomp(*fake_args(fake_broker), "-F", str(tmp_path / "missing.txt"))
+    assert result.returncode == 1
+    assert f"File {tmp_path / 'missing.txt'} was not found" in result.stdout
+
+
+# -- --listen ---------------------------------------------------------------------------------
+
+
+def test_listen_json_count(run_stomp, broker: Broker, queue: str) -> None:
+    publish(broker, queue, "plain text", "ünïcode")
+    publish(broker, queue, b"\x00\xff\xfe binary", **{"content-type": "application/octet-stream"})
+    result = run_stomp(*login_args(broker), "-L", queue, "--count", "3", "--json")
+    assert result.returncode == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["body_encoding"] for r in records] == ["utf-8", "utf-8", "base64"]
+    assert [r["body"] for r in records[:2]] == ["plain text", "ünïcode"]
+    assert base64.b64decode(records[2]["body"]) == b"\x00\xff\xfe binary"
+    assert all(r["headers"]["destination"] == queue for r in records)
+    assert "Subscribing to" in result.stderr
+
+
+def test_listen_count_leaves_the_other_messages(run_stomp, broker: Broker, queue: str) -> None:
+    publish(broker, queue, "one", "two", "three")
+    result = run_stomp(*login_args(broker), "-L", queue, "--count", "1")
+    assert result.returncode == 0
+    assert "\none\n" in result.stdout
+    assert "two" not in result.stdout
+    assert queue_contents(broker, queue) == ["two", "three"]
+
+
+def test_listen_waits_for_messages_sent_later(spawn, broker: Broker, queue: str) -> None:
+    cli = spawn(*login_args(broker), "-L", queue, "--count", "2")
+    cli.expect(f"Subscribing to '{queue}' with acknowledge set to 'client-individual'")
+    publish(broker, queue, "late one", "late two")
+    assert cli.wait() == 0
+    assert re.findall(r"\n(late \w+)\n", cli.stdout) == ["late one", "late two"]
+
+
+def test_heartbeats(run_stomp, rabbitmq: Broker) -> None:
+    result = run_stomp(*login_args(rabbitmq), "--heartbeats", "1000,1000", "-V", input="ver\n")
+    assert result.returncode == 0
+    assert "heart-beat: 1000,1000" in result.stdout
+
+
+# -- TLS --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ssl.SSLContext]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return str(ca_file), context
+
+
+def test_tls(run_stomp, make_fake, tls_files: tuple[str, Any]) -> None:
+    ca_file, context = tls_files
+    broker = make_fake(tls_context=context)
+    ok = run_stomp(*fake_args(broker), "--ssl", "--ssl-ca-file", ca_file, input="ver\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "9.0.0 [Protocol version 1.1]" in ok.stdout
+    insecure = run_stomp(*fake_args(broker), "--ssl", "--ssl-insecure", input="ver\n")
+    assert insecure.returncode == 0, insecure.stderr
+    refused = run_stomp(*fake_args(broker), "--ssl")  # not signed by a CA of the system
+    assert refused.returncode == 1
+    assert len(refused.stderr.splitlines()) == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr
+    missing = run_stomp(*fake_args(broker), "--ssl", "--ssl-cert-file", "nowhere.pem")
+    assert missing.returncode == 1
+    assert len(missing.stderr.splitlines()) == 1
+
+
+# -- a terminal: readline history and completion ----------------------------------------------
+
+
+def test_terminal_history_and_completion(fake_broker: FakeBroker, tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")
+    readline = pytest.importorskip("readline")
+    if "libedit" in (readline.__doc__ or ""):
+        pytest.skip("GNU readline needed to drive completion")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".stomp_history").write_text("send /queue/old history\n")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the client on the terminal
+        os.environ.update(HOME=str(home), TERM="dumb")
+        os.execv(sys.executable, [sys.executable, "-m", "stomp", *fake_args(fake_broker)])
+    try:
+        seen = _read_until(fd, b"> ")
+        os.write(fd, b"subscr\t/queue/completed\n")
+        seen += _read_until(fd, b"Subscribing to")
+        os.write(fd, b"unsubscribe /queue/comp\t\n")
+        seen += _read_until(fd, b"Unsubscribing from '/queue/completed'")
+        os.write(fd, b"\x03")  # Ctrl-C
+        seen += _read_until(fd, b"please wait")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(ChildProcessError, ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert b"Subscribing to '/queue/completed'" in seen
+    history = (home / ".stomp_history").read_text().splitlines()
+    assert history == [
+        "send /queue/old history",
+        "subscribe /queue/completed",
+        "unsubscribe /queue/completed",
+    ]
+    assert (home / ".stomp_history").stat().st_mode & 0o777 == 0o600
+    assert fake_broker.last.wait_for_frame("DISCONNECT")
+
+
+def _read_until(fd: int, needle: bytes, timeout: float = WAIT) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while needle not in data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"{needle!r} not shown within {timeout} s: {data!r}")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    if needle not in data:
+        raise AssertionError(f"{needle!r} not shown: {data!r}")
+    return data
+
+
+# -- odds and ends ----------------------------------------------------------------------------
+
+
+def test_interrupted_script_is_status_130(spawn, make_fake, tmp_path: Path) -> None:
+    broker = make_fake(answer_receipts=False)
+    script = tmp_path / "s.txt"
+    script.write_text(
+        "sendrec /queue/a waits for a receipt that does not come\nsend /queue/a never\n"
+    )
+    cli = spawn(*fake_args(broker, "-F", str(script)))
+    broker.wait_for_connection().wait_for_frame("SEND")
+    broker.answer_receipts = True  # from now on: DISCONNECT gets its receipt
+    cli.proc.send_signal(signal.SIGINT)
+    assert cli.wait() == 130
+    assert broker.last.commands() == ["STOMP", "SEND", "DISCONNECT"]
+
+
+def test_verbose_shows_the_library_warnings(run_stomp) -> None:
+    result = run_stomp("-H", "127.0.0.1", "-P", "1", "-V")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("stomp: could not connect to 127.0.0.1:1")
+    assert lines[0].startswith("stomp: WARNING: could not connect to host 127.0.0.1, port 1")
+
+
+def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    from stomp.__main__ import main
+
+    assert main(["--version"]) == 0
+    assert main(["--heartbeats", "x"]) == 1
+    assert main(["-h"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("9.0.0\nStomp.py command-line client\n")
+    assert captured.err == "stomp: Invalid heartbeats, expecting cx,cy\n"

@@ -1,0 +1,68 @@
+"""Fixtures for the integration tests: the real brokers started by scripts/brokers.
+
+Each broker fixture checks that its port accepts connections. When it does
+not, the test is skipped on a developer's machine but fails in CI (the ``CI``
+environment variable is set), where a missing broker is a broken setup.
+Every test under this directory is marked ``integration``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from brokerinfo import ACTIVEMQ, BROKERS_HINT, RABBITMQ, RABBITMQ_WEB_STOMP, Broker
+
+_HERE = Path(__file__).parent.resolve()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test collected from tests/integration as ``integration``."""
+    for item in items:
+        if _HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.integration)
+
+
+def _require(broker: Broker) -> tuple[str, int]:
+    """Return the broker's address, or skip/fail the test if nothing listens there."""
+    try:
+        socket.create_connection(broker.address, timeout=2).close()
+    except OSError as exc:
+        message = f"{broker.name} not running on {broker.host}:{broker.port}; {BROKERS_HINT}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} ({exc}); in CI a missing broker is a failure", pytrace=False)
+        pytest.skip(message)
+    return broker.address
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_stomp() -> tuple[str, int]:
+    """``("127.0.0.1", 61613)``: RabbitMQ's STOMP listener."""
+    return _require(RABBITMQ)
+
+
+@pytest.fixture(scope="session")
+def activemq_stomp() -> tuple[str, int]:
+    """``("127.0.0.1", 61623)``: ActiveMQ's STOMP listener."""
+    return _require(ACTIVEMQ)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_web_stomp() -> tuple[str, int]:
+    """``("127.0.0.1", 15674)``: RabbitMQ's STOMP over WebSocket listener (path ``/ws``)."""
+    return _require(RABBITMQ_WEB_STOMP)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_credentials() -> tuple[str, str]:
+    """``(login, passcode)`` for RabbitMQ: guest/guest."""
+    return (RABBITMQ.login, RABBITMQ.passcode)
+
+
+@pytest.fixture(scope="session")
+def activemq_credentials() -> tuple[str, str]:
+    """``(login, passcode)`` for ActiveMQ: admin/password."""
+    return (ACTIVEMQ.login, ACTIVEMQ.passcode)
