@@ -548,6 +548,10 @@ class StompCLI(cmd.Cmd, ConnectionListener):
             self._error(f"{_command_name(line)}: {exc}")
         return False
 
+    def postcmd(self, stop: bool, line: str) -> bool:
+        """End the shell after ``quit``, or when nobody reads the output any more."""
+        return bool(stop) or self._output_closed
+
     def emptyline(self) -> bool:
         """An empty line does nothing (it does not repeat the last command)."""
         return False
@@ -1225,6 +1229,7 @@ def _run_file(cli: StompCLI, filename: str) -> int:
         status = 130
     finally:
         cli.close()
+        _silence_closed_stdout(cli)
     if status == 0 and cli.error_count:
         status = 1
     return status
@@ -1241,15 +1246,18 @@ def _interactive(cli: StompCLI) -> int:
     except KeyboardInterrupt:
         cli._write("\n")
         cli.do_quit()
+    except BrokenPipeError:  # the prompt could not be written: nobody reads the output
+        cli._output_closed = True
     finally:
         if interactive:
             cli.save_history()
         cli.close()
+        _silence_closed_stdout(cli)
     return 0
 
 
 def _silence_closed_stdout(cli: StompCLI) -> None:
-    # After "stomp -L q | head": the interpreter would report the broken pipe at exit.
+    # After "stomp ... | head": the interpreter would report the broken pipe at exit.
     if cli._output_closed:
         with contextlib.suppress(OSError, ValueError):
             devnull = os.open(os.devnull, os.O_WRONLY)

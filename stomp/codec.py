@@ -102,11 +102,17 @@ class Frame:
         self.body = body
 
     def __str__(self) -> str:
-        # The exact format of stomp.py's Frame.__str__, which users print and log.
-        return f"{{cmd={self.cmd},headers=[{self.headers!r}],body={self.body!s}}}"
+        # stomp.py's format, which users print and log; but a passcode is never shown.
+        return f"{{cmd={self.cmd},headers=[{_masked(self.headers)!r}],body={self.body!s}}}"
 
     def __repr__(self) -> str:
-        return f"Frame({self.cmd!r}, {self.headers!r}, {self.body!r})"
+        return f"Frame({self.cmd!r}, {_masked(self.headers)!r}, {self.body!r})"
+
+
+def _masked(headers: dict[str, Any]) -> dict[str, Any]:
+    if "passcode" in headers:
+        return {**headers, "passcode": "********"}
+    return headers
 
 
 #: The frame :class:`FrameDecoder` reports for every heart-beat EOL it receives.  One shared
@@ -276,6 +282,11 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
         return b"\n"
     if "\n" in cmd or "\r" in cmd or "\0" in cmd:
         raise FrameError(f"command {cmd!r} contains a line end or NUL")
+    if not cmd.isascii():
+        try:
+            cmd.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FrameError(f"command {cmd!r} is not valid Unicode") from None
     body = _body_bytes(frame.body)
     headers = frame.headers
     if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
@@ -285,7 +296,9 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     return _encode_general(cmd, headers, body, version)
 
 
-def _encode_plain_head(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes | None:
+def _encode_plain_head(
+    cmd: str, headers: dict[Any, Any], body: bytes, version: str
+) -> bytes | None:
     # The common case of escaped frames, escaped in C over the whole header text rather
     # than name by name: str names and values.  Names and values are joined with two
     # placeholder characters (NUL between name and value, SOH between headers) so that
@@ -297,7 +310,7 @@ def _encode_plain_head(cmd: str, headers: dict[Any, Any], body: bytes, version: 
         names = sorted(headers)
     except TypeError:
         return None
-    parts = []
+    parts: list[str] = []
     append = parts.append
     for name in names:
         value = headers[name]
@@ -382,7 +395,7 @@ def _unencodable(cmd: str, lines: list[str]) -> str:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             return f"{prefix}: the value of {name!r} ({exc.reason})"
-    return f"the {cmd} command is not valid Unicode"
+    return f"the {cmd!r} command is not valid Unicode"  # pragma: no cover (checked first)
 
 
 def _check_unescaped(cmd: str, name: str, value: str) -> None:
@@ -493,6 +506,11 @@ class FrameDecoder:
             self._buf += data
             buf = self._buf
             if len(buf) < self._need:
+                return []
+            if self._nul_scan and b"\0" not in data and len(buf) <= self.max_body_bytes:
+                # Still inside a body without content-length: nothing to decode yet (past
+                # the body limit, _decode runs to report it).
+                self._nul_scan = len(buf)
                 return []
         elif type(data) is bytes:
             buf = data
@@ -645,8 +663,7 @@ class FrameDecoder:
                 if body_end < 0:
                     if end - body_start > max_body:
                         raise self._fail(
-                            f"{cmd} frame body exceeds max_body_bytes ({max_body}) "
-                            "without a NUL",
+                            f"{cmd} frame body exceeds max_body_bytes ({max_body}) without a NUL",
                             pos,
                         )
                     self._head_scan = head_end - pos
@@ -676,15 +693,31 @@ class FrameDecoder:
     ) -> dict[str, str]:
         # ``headers`` is the fast path's dict (last occurrence wins, nothing unescaped).
         try:
-            if len(headers) == len(lines) and "" not in headers and "\\" not in "".join(headers):
-                # Only values to unescape (escaped names are rare).
-                table = self._unescapes
-                strict = self.strict
-                for name, value in headers.items():
-                    if "\\" in value:
-                        headers[name] = _unescape(value, table, strict)  # type: ignore[arg-type]
+            if len(headers) == len(lines) and "" not in headers and self._unescape_values(headers):
                 return headers
             # A repeated header (first wins), an escaped name, or a malformed line.
             return parse_header_lines(lines, self._version if escaped else None, strict=self.strict)
         except FrameError as exc:
             raise self._fail(f"{exc.reason} in the {cmd} frame", pos) from None
+
+    def _unescape_values(self, headers: dict[str, str]) -> bool:
+        # Unescape the values in place; False (leaving the rest to the general path) when a
+        # name is escaped, which is rare.  The common escapes (ActiveMQ's "ID\chost...")
+        # are replaced inline; anything else goes through _unescape.
+        table = self._unescapes
+        crlf = table is _UNESCAPES_12
+        for name, value in headers.items():
+            if "\\" in name:
+                return False
+            if "\\" in value:
+                if "\\\\" not in value:
+                    plain = value.replace("\\c", ":")
+                    if "\\n" in plain:
+                        plain = plain.replace("\\n", "\n")
+                    if crlf and "\\r" in plain:
+                        plain = plain.replace("\\r", "\r")
+                    if "\\" not in plain:
+                        headers[name] = plain
+                        continue
+                headers[name] = _unescape(value, table, self.strict)  # type: ignore[arg-type]
+        return True

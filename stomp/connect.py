@@ -99,7 +99,8 @@ class BaseConnection(Publisher):
         """Send DISCONNECT, wait (bounded) for its receipt, and close the connection.
 
         Returns at once when not connected; a connection opened by ``connect()`` whose
-        CONNECTED frame has not arrived is closed without sending DISCONNECT.  When it returns, no thread of this
+        CONNECTED frame has not arrived is closed without sending DISCONNECT, and one that
+        drops meanwhile is closed without raising.  When it returns, no thread of this
         connection is left running (unless called from a listener, whose thread ends right
         after the callback returns).  The wait is at most the connection's ``timeout``
         (10 s when it has none).

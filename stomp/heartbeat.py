@@ -82,6 +82,10 @@ class Heartbeater:
         send_interval = self.send_interval
         receive_timeout = self.receive_timeout
         wait = self._stop.wait
+        # The first heart-beat may come late (ActiveMQ sends it after twice the interval):
+        # the link counts as heard from one receive timeout after the start, so the first
+        # timeout comes no earlier than two receive timeouts after it.
+        heard_at_least = time.monotonic() + receive_timeout
         try:
             while True:
                 now = time.monotonic()
@@ -96,15 +100,15 @@ class Heartbeater:
                         due = now + send_interval
                     deadlines.append(due)
                 if receive_timeout:
-                    silent = now - self._last_received()
-                    if silent > receive_timeout:
+                    heard = max(self._last_received(), heard_at_least)
+                    if now - heard > receive_timeout:
                         if not self._bytes_waiting():
                             self._stop.set()
-                            self._on_timeout(silent)
+                            self._on_timeout(now - self._last_received())
                             return
                         deadlines.append(now + receive_timeout)
                     else:
-                        deadlines.append(self._last_received() + receive_timeout)
+                        deadlines.append(heard + receive_timeout)
                 if not deadlines:
                     return
                 # Wake a little after the earliest deadline rather than spin on it.

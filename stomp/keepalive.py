@@ -11,7 +11,14 @@ log = logging.getLogger("stomp.py")
 #: The socket module offers Linux-style keep-alive tuning.
 LINUX_KEEPALIVE_AVAIL = all(
     hasattr(socket, name)
-    for name in ("SOL_SOCKET", "SO_KEEPALIVE", "SOL_TCP", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT")
+    for name in (
+        "SOL_SOCKET",
+        "SO_KEEPALIVE",
+        "SOL_TCP",
+        "TCP_KEEPIDLE",
+        "TCP_KEEPINTVL",
+        "TCP_KEEPCNT",
+    )
 )
 
 #: The socket module offers macOS-style keep-alive tuning.
@@ -54,7 +61,11 @@ def apply_keepalive(sock: socket.socket, keepalive: Any) -> None:
         log.debug("keepalive: activating linux-style support")
         _, idle, interval, count = keepalive
         _set(sock, socket.SOL_SOCKET, socket.SO_KEEPALIVE, "SO_KEEPALIVE", 1)
-        for name, value in (("TCP_KEEPIDLE", idle), ("TCP_KEEPINTVL", interval), ("TCP_KEEPCNT", count)):
+        for name, value in (
+            ("TCP_KEEPIDLE", idle),
+            ("TCP_KEEPINTVL", interval),
+            ("TCP_KEEPCNT", count),
+        ):
             if value is not None:
                 _set(sock, socket.SOL_TCP, getattr(socket, name), name, value)
     elif kind == "mac":

@@ -127,9 +127,10 @@ class Protocol10(ConnectionListener):
         Args:
             username: the ``login`` header.
             passcode: the ``passcode`` header (never logged or printed).
-            wait: wait for CONNECTED (and for the listeners' ``on_connected``); raises :class:`~stomp.exception.ConnectFailedException` if an ERROR
-                frame comes instead, the connection ends, or no answer comes within the
-                connection's ``timeout`` (30 s when it has none).  When several hosts are
+            wait: wait for CONNECTED and the listeners' ``on_connected``; raises
+                :class:`~stomp.exception.ConnectFailedException` if an ERROR frame comes
+                instead, the connection ends, or no answer comes within the connection's
+                ``timeout`` (30 s when it has none).  When several hosts are
                 listed, a host that accepts TCP but closes the connection or does not answer
                 CONNECT in that time is given up and the next one is tried.
             headers: extra headers; keyword arguments become headers too.

@@ -51,7 +51,7 @@ class TLSSettings:
     def context(self) -> ssl.SSLContext:
         """The ``SSLContext`` to use: the one given, or one built from the settings."""
         if self.ssl_context is not None:
-            return self.ssl_context  # type: ignore[no-any-return]
+            return self.ssl_context
         for path in (self.ca_certs if self.verify else None, self.cert_file, self.key_file):
             # ssl's own error does not say which file is missing.
             if path and not os.path.exists(path):

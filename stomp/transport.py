@@ -87,7 +87,7 @@ DEFAULT_DISCONNECT_TIMEOUT = 10.0
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
 
-class _ListenerRegistry(dict):  # type: ignore[type-arg]
+class _ListenerRegistry(dict[Any, Any]):
     """The ``listeners`` dict; any change rebuilds the transport's dispatch tables."""
 
     def __init__(self, changed: Callable[[], None]) -> None:
@@ -119,6 +119,13 @@ class _ListenerRegistry(dict):  # type: ignore[type-arg]
     update = _mutator("update")
     setdefault = _mutator("setdefault")
     del _mutator
+
+
+def _decoding_rules(version: str) -> str:
+    # STOMP 1.0 has no header escaping, but RabbitMQ escapes 1.0 headers as in 1.1 and
+    # stomp.py unescapes them in every version: 1.0 frames are decoded with 1.1's rules
+    # (same line ends; undefined escapes kept verbatim).  Outgoing 1.0 headers stay raw.
+    return "1.1" if version == "1.0" else version
 
 
 def _sorted_listeners(listeners: dict[Any, Any]) -> list[tuple[Any, Any]]:
@@ -345,7 +352,9 @@ class BaseTransport(Publisher):
                 )
 
     def _describe_peer(self) -> str:
-        peer = self.current_host_and_port
+        # The last host connected to (kept after the socket closed), so that errors about a
+        # connection that just ended still name it.
+        peer = self.current_host_and_port or getattr(self, "_last_host_and_port", None)
         return "the broker" if peer is None else f"{peer[0]}:{peer[1]}"
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -359,6 +368,8 @@ class BaseTransport(Publisher):
             self.disconnect_socket()
         with self._state_lock:
             self.running = True
+            # A CONNECTED the old receiver thread was still handling may have set it.
+            self.connected = False
             self.connection_error = False
             self._error_message = None
             try:
@@ -369,7 +380,9 @@ class BaseTransport(Publisher):
             self._generation += 1
             generation = self._generation
             self.notified_on_disconnect = False
-            self._decoder = FrameDecoder(self.version, auto_decode=self.auto_decode)
+            self._decoder = FrameDecoder(
+                _decoding_rules(self.version), auto_decode=self.auto_decode
+            )
             self.last_received = self._last_sent = time.monotonic()
             self._io_exited = threading.Event()
         loop = functools.partial(self._io_loop, generation, self._io_exited)

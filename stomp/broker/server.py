@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 from stomp.broker.connection import ClientConnection, State
 from stomp.broker.destinations import Router
@@ -285,8 +286,7 @@ class Broker:
                             self._drain_wake()
                         elif target.state is not State.CLOSED:
                             if mask & selectors.EVENT_READ:
-                                target.read(now)
-                                self._update(target)
+                                self._guarded(target, target.read, now)
                             if mask & selectors.EVENT_WRITE:
                                 self._dirty[target] = None
                     if now >= self._next_tick:
@@ -331,15 +331,30 @@ class Broker:
         self._next_tick = float("inf")
         for connection in list(self._masks):
             if connection.state is not State.CLOSED:
-                self.wake_at(connection.tick(now))
-                self._update(connection)
+                self._guarded(connection, self._tick_one, connection, now)
+
+    def _tick_one(self, connection: ClientConnection, now: float) -> None:
+        self.wake_at(connection.tick(now))
 
     def _flush(self, now: float) -> None:
         dirty = self._dirty
         while dirty:
             connection, _ = dirty.popitem()
-            connection.flush(now)
-            self._update(connection)
+            self._guarded(connection, connection.flush, now)
+
+    def _guarded(self, connection: ClientConnection, action: Any, *args: Any) -> None:
+        # A bug met while serving one client closes that client, not the broker.
+        try:
+            action(*args)
+        except Exception:
+            log.exception("%s: internal error; closing the connection", connection.peer)
+            try:
+                connection.close()
+            except Exception:
+                log.exception("%s: could not close the connection cleanly", connection.peer)
+                self.closed(connection)
+                connection.sock.close()
+        self._update(connection)
 
     def _update(self, connection: ClientConnection) -> None:
         # Register the socket for the events the connection wants now.

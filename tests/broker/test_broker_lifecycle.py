@@ -134,6 +134,32 @@ def test_many_short_connections(broker: Broker) -> None:
     last.close()
 
 
+def test_an_internal_error_closes_only_that_connection(
+    broker: Broker,
+    client: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from stomp.broker.session import Session
+
+    def broken(self: Session, frame: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Session, "_on_begin", broken)
+    bystander, events = client("1.2")
+    peer = RawClient(broker.address)
+    try:
+        peer.connect()
+        peer.send("BEGIN", {"transaction": "t"})
+        assert peer.wait_closed()
+    finally:
+        peer.close()
+    assert "internal error" in caplog.text
+    bystander.send("/queue/alive", "still here", receipt="alive")
+    events.wait_receipt("alive")
+    assert broker.running
+
+
 def test_repr_hides_nothing_secret() -> None:
     broker = Broker(login="user", passcode="hunter2")
     assert "hunter2" not in repr(broker)

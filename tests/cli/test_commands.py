@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Output, consumer, publish, queue_contents
+from cliutil import Output, consumer, publish, queue_contents
 from fakebroker import FakeBroker
 
 from brokerinfo import Broker
@@ -555,20 +555,24 @@ def test_listen_count_acknowledges_and_stops(make_cli, fake_broker: FakeBroker) 
     assert [f.cmd for f in connection.frames].count("ACK") == 2
 
 
-def test_json_output(make_cli, fake_broker: FakeBroker) -> None:
+def test_json_output(make_cli, fake_broker: FakeBroker, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     notices = Output()
     cli = make_cli(fake_broker, prompt="", json_output=True, stderr=notices)
     cli.listen("/queue/a")
     connection = fake_broker.last
     connection.send_message("/queue/a", "héllo")
     connection.send_message("/queue/a", b"\xff\x00binary")
-    cli.stdout.wait_for("\n", count=2)
+    connection.send_message("/queue/a", "aGk=", {"filename": "f.txt"})
+    cli.stdout.wait_for("\n", count=3)
     records = [json.loads(line) for line in cli.stdout.text.splitlines()]
     assert records[0]["body"] == "héllo"
     assert records[0]["body_encoding"] == "utf-8"
     assert records[0]["headers"]["destination"] == "/queue/a"
     assert records[1]["body_encoding"] == "base64"
     assert base64.b64decode(records[1]["body"]) == b"\xff\x00binary"
+    assert records[2]["body"] == "aGk=" and records[2]["headers"]["filename"] == "f.txt"
+    assert list(tmp_path.iterdir()) == []  # files are not saved in JSON mode
     assert (
         notices.text == "Subscribing to '/queue/a' with acknowledge set to 'auto', id set to '1'\n"
     )

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import fake_args, login_args, queue_contents
+from cliutil import fake_args, login_args, queue_contents
 from fakebroker import FakeBroker
 
 from brokerinfo import Broker
@@ -115,7 +115,7 @@ def test_verbose_never_prints_the_passcode(run_stomp, activemq: Broker, queue: s
 
 def test_verbose_echo_masks_any_passcode(fake_broker: FakeBroker) -> None:
     """Q21 again, directly: whatever the passcode, only ******** is printed."""
-    from conftest import Output
+    from cliutil import Output
 
     from stomp.cli import StompCLI
 

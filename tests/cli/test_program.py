@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from cliutil import (
     WAIT,
     fake_args,
     login_args,
@@ -333,3 +333,43 @@ def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert captured.out.startswith("9.0.0\nStomp.py command-line client\n")
     assert captured.err == "stomp: Invalid heartbeats, expecting cx,cy\n"
+
+
+@pytest.mark.parametrize("mode", ["listen", "shell"])
+def test_reader_going_away_ends_cleanly(
+    cli_env, tmp_path: Path, fake_broker: FakeBroker, mode: str
+) -> None:
+    """``stomp ... | head -1``: no traceback, DISCONNECT sent, status 0."""
+    import subprocess
+
+    args = fake_args(fake_broker, "-L", "/queue/a") if mode == "listen" else fake_args(fake_broker)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stomp", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=cli_env,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline() == b"\n"  # CONNECTED
+        proc.stdout.close()
+        connection = fake_broker.wait_for_connection()
+        if mode == "listen":
+            connection.wait_for_frame("SUBSCRIBE")
+            for n in range(3):
+                connection.send_message("/queue/a", f"m{n}")
+        else:
+            proc.stdin.write(b"ver\nver\n")
+            proc.stdin.flush()
+        assert proc.wait(WAIT) == 0
+        assert connection.wait_for_frame("DISCONNECT")
+        assert proc.stderr is not None and proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(WAIT)
+        for stream in (proc.stdin, proc.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()  # type: ignore[union-attr]

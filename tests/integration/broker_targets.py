@@ -58,7 +58,8 @@ class Quirks:
         ack_is_message_id: in 1.2, whether the MESSAGE's ``ack`` header equals its
             ``message-id`` (otherwise it is a separate token).
         header_value_on_10: what a header value sent on a STOMP 1.0 connection comes back
-            as on a 1.0 MESSAGE (1.0 has no escaping; brokers still apply some).
+            as on a 1.0 MESSAGE, after the client's 1.1-style unescaping (1.0 has no
+            escaping; brokers still apply some).
         nack_outcome: ``(persistent) -> "redeliver" | "dead-letter" | "discard"``.
         dead_letter_queue: where dead letters go (``None``: the broker has none).
         percent_encodes_destination: the MESSAGE's ``destination`` has non-ASCII
@@ -168,7 +169,7 @@ RABBITMQ_TARGET = BrokerTarget(
         # RabbitMQ unescapes and escapes header values on 1.0 connections too, as if they
         # were 1.1: "a:b" is sent back as "a\cb" (raw on the wire, 1.0 has no escaping);
         # and it strips leading (not trailing) spaces of 1.0 values.
-        header_value_on_10=lambda value: escape_11(unescape_11(value.lstrip(" "))),
+        header_value_on_10=lambda value: unescape_11(value.lstrip(" ")),
         # NACK requeues by default (header requeue:true): redelivered, redelivered:true.
         nack_outcome=lambda persistent: "redeliver",
         dead_letter_queue=None,
@@ -206,7 +207,7 @@ ACTIVEMQ_TARGET = BrokerTarget(
         # ActiveMQ unescapes incoming 1.0 header values but writes 1.0 values raw:
         # "a:b" round-trips, "a\cb" comes back as "a:b"; it strips spaces around 1.0
         # values.
-        header_value_on_10=lambda value: unescape_11(value.strip(" ")),
+        header_value_on_10=lambda value: unescape_11(unescape_11(value.strip(" "))),
         # NACK is a "poison ack": the message goes to the dead-letter queue, but the
         # default dead-letter strategy drops non-persistent messages (the STOMP default:
         # SEND is non-persistent unless persistent:true).

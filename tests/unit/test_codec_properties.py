@@ -22,9 +22,9 @@ from stomp.exception import FrameError
 
 # Example counts keep the whole file to a few seconds; run with
 # --hypothesis-seed / a bigger max_examples locally to search harder.
-FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SOME = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MANY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 versions = st.sampled_from(VERSIONS)
 
