@@ -13,6 +13,9 @@ The names below are those of stomp.py's package::
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from stomp import connect, listener, log
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
@@ -28,6 +31,29 @@ Connection10 = StompConnection10
 Connection11 = StompConnection11
 Connection12 = StompConnection12
 Connection = StompConnection11
+
+
+# Loaded on first use (PEP 562), so that ``import stomp`` neither pays for nor depends on
+# websocket-client: ``stomp.WSConnection`` and ``stomp.adapter`` work as in stomp.py.
+_LAZY = {
+    "WSConnection": ("stomp.adapter.ws", "WSStompConnection"),
+    "WSStompConnection": ("stomp.adapter.ws", "WSStompConnection"),
+    "adapter": ("stomp.adapter", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def tuple_version() -> tuple[int, ...]:
@@ -55,7 +81,10 @@ __all__ = [
     "StompConnection10",
     "StompConnection11",
     "StompConnection12",
+    "WSConnection",
+    "WSStompConnection",
     "WaitingListener",
+    "adapter",
     "connect",
     "listener",
     "log",

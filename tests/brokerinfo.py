@@ -8,7 +8,9 @@ as ``brokerinfo`` because pytest puts ``tests/`` on ``sys.path``
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -47,5 +49,78 @@ RABBITMQ_WEB_STOMP_PATH = "/ws"
 #: ActiveMQ Classic 5.17 (tests/brokers/activemq/activemq.xml): STOMP on 61623,
 #: simple authentication with the single user admin/password.
 ACTIVEMQ = Broker("ActiveMQ", "127.0.0.1", 61623, "admin", "password", "localhost")
+
+#: ActiveMQ's STOMP over TLS: asks for a client certificate but lets clients without
+#: one in (``wantClientAuth``); one that does not chain to the test CA is refused.
+ACTIVEMQ_SSL = Broker("ActiveMQ STOMP+SSL", "127.0.0.1", 61624, "admin", "password", "localhost")
+
+#: ActiveMQ's STOMP over TLS that requires a client certificate signed by the test CA
+#: (``needClientAuth``).
+ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED = Broker(
+    "ActiveMQ STOMP+SSL (client certificate required)",
+    "127.0.0.1",
+    61625,
+    "admin",
+    "password",
+    "localhost",
+)
+
+#: Where scripts/brokers keeps the brokers' data, logs and generated certificates.
+STATE_DIR = Path(os.environ.get("STOMP_NG_BROKER_DIR") or "/tmp/stomp-ng-brokers")
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """The PEM files scripts/brokers generates on each start of ActiveMQ.
+
+    Attributes:
+        directory: where they are.
+    """
+
+    directory: Path
+
+    def _file(self, name: str) -> str:
+        return str(self.directory / name)
+
+    @property
+    def ca_certs(self) -> str:
+        """The test CA, which signed the broker's certificate (CN=localhost, for
+        ``localhost``, ``127.0.0.1`` and ``::1``) and the client certificate."""
+        return self._file("ca.pem")
+
+    @property
+    def client_cert(self) -> str:
+        """A client certificate (CN=stomp-ng test client) the broker trusts."""
+        return self._file("client.pem")
+
+    @property
+    def client_key(self) -> str:
+        """The key of :attr:`client_cert` (no password)."""
+        return self._file("client.key")
+
+    @property
+    def other_ca_certs(self) -> str:
+        """A CA unrelated to the broker's certificate (the "wrong CA")."""
+        return self._file("other-ca.pem")
+
+    @property
+    def other_client_cert(self) -> str:
+        """A client certificate signed by :attr:`other_ca_certs`: the broker refuses it."""
+        return self._file("other-client.pem")
+
+    @property
+    def other_client_key(self) -> str:
+        """The key of :attr:`other_client_cert`."""
+        return self._file("other-client.key")
+
+    def missing(self) -> list[str]:
+        """The files that do not exist."""
+        names = ("ca.pem", "client.pem", "client.key", "other-ca.pem")
+        names += ("other-client.pem", "other-client.key")
+        return [self._file(name) for name in names if not (self.directory / name).is_file()]
+
+
+#: The certificates of ActiveMQ's STOMP+SSL connectors.
+ACTIVEMQ_TLS = TLSFiles(STATE_DIR / "activemq" / "tls")
 
 BROKERS_HINT = "start it with scripts/brokers start"

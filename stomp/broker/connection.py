@@ -252,8 +252,7 @@ class ClientConnection:
                     self.peer,
                     self.out_size,
                 )
-                self.out.clear()
-                self.out_size = 0
+                self._drop_output()
                 self.fail("Slow consumer", "The client did not read its messages.")
 
     def fail(
@@ -303,6 +302,17 @@ class ClientConnection:
                 self.session.handle(frame)
         if error is not None and (self.state is State.AWAITING or self.state is State.OPEN):
             self.fail("Malformed frame", error.reason)
+
+    def _drop_output(self) -> None:
+        # Forget the queued frames, except the rest of a partly written write (a view at
+        # the head), without which the client would see a truncated frame.
+        out = self.out
+        head = out[0] if out and isinstance(out[0], memoryview) else None
+        out.clear()
+        self.out_size = 0
+        if head is not None:
+            out.append(head)
+            self.out_size = len(head)
 
     def _shut_output(self) -> None:
         if self.peer_closed:

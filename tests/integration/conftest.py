@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from brokerinfo import ACTIVEMQ, BROKERS_HINT, RABBITMQ, RABBITMQ_WEB_STOMP, Broker
+from brokerinfo import (
+    ACTIVEMQ,
+    ACTIVEMQ_SSL,
+    ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED,
+    ACTIVEMQ_TLS,
+    BROKERS_HINT,
+    RABBITMQ,
+    RABBITMQ_WEB_STOMP,
+    Broker,
+    TLSFiles,
+)
 
 _HERE = Path(__file__).parent.resolve()
 
@@ -26,15 +36,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
+def _missing(message: str) -> None:
+    """Skip the test, or fail it in CI, where a missing broker is a broken setup."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; in CI a missing broker is a failure", pytrace=False)
+    pytest.skip(message)
+
+
 def _require(broker: Broker) -> tuple[str, int]:
     """Return the broker's address, or skip/fail the test if nothing listens there."""
     try:
         socket.create_connection(broker.address, timeout=2).close()
     except OSError as exc:
-        message = f"{broker.name} not running on {broker.host}:{broker.port}; {BROKERS_HINT}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} ({exc}); in CI a missing broker is a failure", pytrace=False)
-        pytest.skip(message)
+        _missing(
+            f"{broker.name} not running on {broker.host}:{broker.port}; {BROKERS_HINT} ({exc})"
+        )
     return broker.address
 
 
@@ -66,3 +82,25 @@ def rabbitmq_credentials() -> tuple[str, str]:
 def activemq_credentials() -> tuple[str, str]:
     """``(login, passcode)`` for ActiveMQ: admin/password."""
     return (ACTIVEMQ.login, ACTIVEMQ.passcode)
+
+
+@pytest.fixture(scope="session")
+def activemq_tls_files() -> TLSFiles:
+    """The CA, client certificate and key (PEM) of ActiveMQ's STOMP+SSL connectors."""
+    missing = ACTIVEMQ_TLS.missing()
+    if missing:
+        _missing(f"the TLS files made by scripts/brokers start are missing: {', '.join(missing)}")
+    return ACTIVEMQ_TLS
+
+
+@pytest.fixture(scope="session")
+def activemq_ssl(activemq_tls_files: TLSFiles) -> tuple[str, int]:
+    """``("127.0.0.1", 61624)``: ActiveMQ's STOMP+SSL listener (client certificate optional)."""
+    return _require(ACTIVEMQ_SSL)
+
+
+@pytest.fixture(scope="session")
+def activemq_ssl_client_cert_required(activemq_tls_files: TLSFiles) -> tuple[str, int]:
+    """``("127.0.0.1", 61625)``: ActiveMQ's STOMP+SSL listener that requires a client
+    certificate signed by the test CA."""
+    return _require(ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED)

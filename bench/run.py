@@ -1,0 +1,616 @@
+"""The benchmark suite of issue 6: stomp-ng against stomp.py 9.0.0, A/B in one run.
+
+Run with the project's interpreter, from anywhere::
+
+    python bench/run.py                      # full run: 11 A/B rounds, about 2 minutes
+    python bench/run.py --quick              # 3 rounds, half the messages: about 20-30 s
+    python bench/run.py --scenarios recv-100 send-100 import
+    python bench/run.py --profile recv-100   # cProfile stomp-ng's client worker (all threads)
+    python bench/run.py --no-write           # print only
+
+It creates (or reuses) ``bench/.venv-stomppy`` holding ``stomp-py==9.0.0`` (the helpers of
+``codec_bench.py``), starts ``suite_server.py`` (a loopback STOMP blaster and counting sink,
+plain sockets, in its own process) and, for each scenario, a fresh pair of client workers
+(``suite_worker.py``): stomp-ng with this interpreter, stomp.py with the venv's python in
+isolated mode.  The two workers take turns, one trial each (stomp-ng first in odd rounds,
+stomp.py first in even ones), after one untimed warm-up trial each.  For every pair of
+trials it computes the ratios (rate, client CPU time per message, p50 latency); a
+scenario's ratio is the median of its per-pair ratios.  Peak RSS is the worker process's
+``ru_maxrss`` at the end of the scenario (a fresh worker per scenario, so it is the peak
+during that scenario, interpreter and import included).
+
+Prints the results and the issue's targets with PASS/MISS, and writes ``bench/RESULTS.md``
+and ``bench/results/suite.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import selectors
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from codec_bench import ensure_venv, stomppy_site_dir  # noqa: E402
+
+WORKER = BENCH / "suite_worker.py"
+SERVER = BENCH / "suite_server.py"
+RESULTS_MD = BENCH / "RESULTS.md"
+RESULTS_JSON = BENCH / "results" / "suite.json"
+
+
+@dataclass
+class Scenario:
+    id: str
+    label: str
+    op: dict
+    n_full: int
+    n_quick: int
+    loopback: bool  # needs suite_server.py's port
+    unit: str = "msg/s"
+    latency: bool = False  # trials report latencies: p50/p99
+    targets: list = field(default_factory=list)  # (metric, op, bound, text)
+
+
+RATE_5 = [("rate", ">=", 5.0, "receive 100 B and 1 KiB: >= 5x messages/s")]
+RSS = ("rss", "<=", 1.0, "peak RSS during receive <= 1.0x")
+SEND = [("rate", ">=", 3.5, "send 100 B and 1 KiB: >= 3.5x messages/s")]
+CPU = ("cpu", "<=", 0.5, "broker scenarios: client CPU per message <= 0.5x")
+
+SCENARIOS = [
+    Scenario(
+        "recv-0",
+        "receive, empty body",
+        {"op": "receive", "body": 0},
+        30000,
+        15000,
+        True,
+        targets=[RSS],
+    ),
+    Scenario(
+        "recv-100",
+        "receive, 100 B body",
+        {"op": "receive", "body": 100},
+        30000,
+        15000,
+        True,
+        targets=[*RATE_5, RSS],
+    ),
+    Scenario(
+        "recv-1k",
+        "receive, 1 KiB body",
+        {"op": "receive", "body": 1024},
+        20000,
+        10000,
+        True,
+        targets=[*RATE_5, RSS],
+    ),
+    Scenario(
+        "recv-64k",
+        "receive, 64 KiB body",
+        {"op": "receive", "body": 65536},
+        1000,
+        500,
+        True,
+        targets=[("rate", ">=", 3.0, "receive 64 KiB: >= 3x messages/s"), RSS],
+    ),
+    Scenario(
+        "send-100",
+        "send, 100 B body",
+        {"op": "send", "body": 100},
+        30000,
+        15000,
+        True,
+        targets=SEND,
+    ),
+    Scenario(
+        "send-1k",
+        "send, 1 KiB body",
+        {"op": "send", "body": 1024},
+        20000,
+        10000,
+        True,
+        targets=SEND,
+    ),
+    Scenario(
+        "rmq-auto",
+        "RabbitMQ: produce N, then consume, ack=auto",
+        {"op": "produce_consume", "ack": "auto", "body": 100},
+        2000,
+        1000,
+        False,
+        targets=[CPU],
+    ),
+    Scenario(
+        "rmq-ci",
+        "RabbitMQ: produce N, then consume, ack=client-individual",
+        {"op": "produce_consume", "ack": "client-individual", "body": 100},
+        2000,
+        1000,
+        False,
+        targets=[CPU],
+    ),
+    Scenario(
+        "rmq-rr",
+        "RabbitMQ: request-reply round trips (two queues)",
+        {"op": "request_reply", "body": 100},
+        300,
+        150,
+        False,
+        unit="round trips/s",
+        latency=True,
+        targets=[CPU, ("p50", "<=", 0.8, "request-reply p50 latency <= 0.8x")],
+    ),
+    Scenario(
+        "rmq-receipt",
+        "RabbitMQ: send, receipt awaited per message",
+        {"op": "send_receipt", "body": 100},
+        400,
+        200,
+        False,
+        latency=True,
+        targets=[CPU],
+    ),
+    Scenario(
+        "rmq-connect",
+        "RabbitMQ: connect + disconnect cycles",
+        {"op": "connect_cycles"},
+        25,
+        12,
+        False,
+        unit="cycles/s",
+        latency=True,
+        targets=[CPU],
+    ),
+]
+IMPORT_TARGET = ("import", "<=", 0.5, "`import stomp` time <= 0.5x")
+IMPORT_SNIPPET = (
+    "import time; t0 = time.perf_counter(); import stomp; print(time.perf_counter() - t0)"
+)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def lib_command(lib: str, python: Path, args: list[str], skip_scan: bool = True):
+    env = dict(os.environ)
+    if skip_scan:
+        env["STOMP_SKIP_HOSTNAME_SCAN"] = "1"  # as codec_bench: no host-name lookup on import
+    else:
+        env.pop("STOMP_SKIP_HOSTNAME_SCAN", None)
+    if lib == "ours":
+        env["PYTHONPATH"] = str(REPO)
+        return [sys.executable, *args], env
+    env.pop("PYTHONPATH", None)
+    return [str(python), "-I", *args], env
+
+
+class Worker:
+    """One running ``suite_worker.py``; requests answered one at a time, with a deadline."""
+
+    def __init__(self, lib: str, python: Path, cwd: str, extra: list[str], deadline: float):
+        cmd, env = lib_command(lib, python, [str(WORKER), "--lib", lib, *extra])
+        self.lib = lib
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            bufsize=1,
+        )
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.proc.stdout, selectors.EVENT_READ)
+        self.info = self._read(deadline)
+
+    def _read(self, deadline: float) -> dict:
+        if not self.selector.select(max(0.0, deadline - time.monotonic())):
+            raise TimeoutError(f"{self.lib} worker: scenario timeout")
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(timeout=10)
+            raise RuntimeError(f"{self.lib} worker died ({self.proc.returncode}): {self.errors()}")
+        return json.loads(line)
+
+    def trial(self, request: dict, deadline: float) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        result = self._read(deadline)
+        if "error" in result:
+            raise RuntimeError(f"{self.lib}: {result['error']}")
+        return result
+
+    def errors(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().strip()[-2000:]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.selector.close()
+        self.stderr.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summarise_trial(result: dict) -> dict:
+    n = result["n"]
+    out = {"rate": n / result["elapsed"], "cpu": result["cpu"] / n, "elapsed": result["elapsed"]}
+    if "latencies" in result:
+        out["p50"] = percentile(result["latencies"], 0.5)
+        out["p99"] = percentile(result["latencies"], 0.99)
+    out["maxrss_kib"] = result["maxrss_kib"]
+    return out
+
+
+def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd: str) -> dict:
+    n = sc.n_quick if args.quick else sc.n_full
+    request = dict(sc.op, n=n)
+    if sc.loopback:
+        request["port"] = port
+    deadline = time.monotonic() + args.timeout
+    workers = {}
+    trials: dict[str, list[dict]] = {"ours": [], "stomppy": []}
+    try:
+        workers["ours"] = Worker(
+            "ours", python, cwd, ["--expect-dir", str(REPO / "stomp")], deadline
+        )
+        workers["stomppy"] = Worker("stomppy", python, cwd, ["--expect-dir", site_dir], deadline)
+        for lib in ("ours", "stomppy"):  # warm-up, untimed
+            workers[lib].trial(request, deadline)
+        for r in range(args.rounds):
+            order = ("ours", "stomppy") if r % 2 == 0 else ("stomppy", "ours")
+            for lib in order:
+                trials[lib].append(summarise_trial(workers[lib].trial(request, deadline)))
+        error = None
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        error = str(exc)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    pairs = list(zip(trials["ours"], trials["stomppy"], strict=False))
+    row = {
+        "id": sc.id,
+        "label": sc.label,
+        "n": n,
+        "unit": sc.unit,
+        "error": error,
+        "trials": trials,
+        "pairs": len(pairs),
+    }
+    if not pairs:
+        return row
+    metrics = ["rate", "cpu"] + (["p50", "p99"] if sc.latency else [])
+    for metric in metrics:
+        ours = [p[0][metric] for p in pairs]
+        theirs = [p[1][metric] for p in pairs]
+        ratios = [a / b for a, b in zip(ours, theirs, strict=False)]
+        row[metric] = {
+            "ours": statistics.median(ours),
+            "stomppy": statistics.median(theirs),
+            "ratio": statistics.median(ratios),
+            "min": min(ratios),
+            "max": max(ratios),
+        }
+    rss_o = max(t["maxrss_kib"] for t in trials["ours"])
+    rss_t = max(t["maxrss_kib"] for t in trials["stomppy"])
+    row["rss"] = {"ours": rss_o, "stomppy": rss_t, "ratio": rss_o / rss_t}
+    return row
+
+
+def measure_import(args, python: Path, cwd: str) -> list[dict]:
+    rows = []
+    count = 5 if args.quick else 11
+    for skip_scan, label in (
+        (False, "`import stomp` (default environment)"),
+        (True, "`import stomp` (STOMP_SKIP_HOSTNAME_SCAN=1)"),
+    ):
+        times: dict[str, list[float]] = {"ours": [], "stomppy": []}
+        for i in range(count + 1):
+            order = ("ours", "stomppy") if i % 2 == 0 else ("stomppy", "ours")
+            for lib in order:
+                cmd, env = lib_command(lib, python, ["-c", IMPORT_SNIPPET], skip_scan)
+                out = subprocess.run(
+                    cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=True
+                )
+                if i:  # the first pair warms the file cache
+                    times[lib].append(float(out.stdout.strip()))
+        ratios = [a / b for a, b in zip(times["ours"], times["stomppy"], strict=False)]
+        rows.append(
+            {
+                "id": "import" if not skip_scan else "import-skipscan",
+                "label": label,
+                "n": count,
+                "unit": "ms",
+                "error": None,
+                "pairs": count,
+                "import": {
+                    "ours": statistics.median(times["ours"]) * 1e3,
+                    "stomppy": statistics.median(times["stomppy"]) * 1e3,
+                    "ratio": statistics.median(ratios),
+                    "min": min(ratios),
+                    "max": max(ratios),
+                },
+                "trials": times,
+            }
+        )
+    return rows
+
+
+def check(row: dict, target) -> tuple[float | None, bool | None]:
+    metric, op, bound, _ = target
+    if metric not in row:
+        return None, None
+    value = row[metric]["ratio"]
+    return value, (value >= bound if op == ">=" else value <= bound)
+
+
+def fmt_rate(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def fmt_us(v: float) -> str:
+    return f"{v * 1e6:,.1f} µs"
+
+
+def fmt_ms(v: float) -> str:
+    return f"{v * 1e3:,.2f} ms"
+
+
+def tables(rows: list[dict], targets: list[tuple]) -> str:
+    out = [
+        "| scenario | N | stomp-ng | stomp.py | ratio (min–max) | CPU/msg ng | CPU/msg py | "
+        "CPU ratio | p50 ng / py (ratio) | p99 ng / py | peak RSS ng / py (ratio) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        if row.get("error") and "rate" not in row and "import" not in row:
+            out.append(f"| {row['label']} | {row['n']} | FAILED: {row['error']} |" + " |" * 8)
+            continue
+        if "import" in row:
+            m = row["import"]
+            out.append(
+                f"| {row['label']} | {row['n']} runs | {m['ours']:.1f} ms | "
+                f"{m['stomppy']:.1f} ms | **{m['ratio']:.2f}×** ({m['min']:.2f}–"
+                f"{m['max']:.2f}) | | | | | | |"
+            )
+            continue
+        r, c = row["rate"], row["cpu"]
+        p50 = p99 = ""
+        if "p50" in row:
+            p50 = (
+                f"{fmt_ms(row['p50']['ours'])} / {fmt_ms(row['p50']['stomppy'])} "
+                f"(**{row['p50']['ratio']:.2f}×**)"
+            )
+            p99 = f"{fmt_ms(row['p99']['ours'])} / {fmt_ms(row['p99']['stomppy'])}"
+        rss = row["rss"]
+        note = f" ⚠ {row['error']}" if row.get("error") else ""
+        out.append(
+            f"| {row['label']} | {row['n']:,} | {fmt_rate(r['ours'])} {row['unit']} | "
+            f"{fmt_rate(r['stomppy'])} {row['unit']} | **{r['ratio']:.2f}×** "
+            f"({r['min']:.2f}–{r['max']:.2f}){note} | {fmt_us(c['ours'])} | "
+            f"{fmt_us(c['stomppy'])} | **{c['ratio']:.2f}×** | {p50} | {p99} | "
+            f"{rss['ours'] / 1024:.1f} / {rss['stomppy'] / 1024:.1f} MiB "
+            f"({rss['ratio']:.2f}×) |"
+        )
+    out += [
+        "",
+        "Targets (ratios stomp-ng / stomp.py):",
+        "",
+        "| target | scenario | measured | result |",
+        "|---|---|---:|---|",
+    ]
+    out += [f"| {t[3]} | {row['label']} | {v} | {res} |" for t, row, v, res in targets]
+    return "\n".join(out) + "\n"
+
+
+def evaluate(rows: list[dict]) -> list[tuple]:
+    by_id = {row["id"]: row for row in rows}
+    results = []
+    for sc in SCENARIOS:
+        row = by_id.get(sc.id)
+        if row is None:
+            continue
+        for target in sc.targets:
+            value, ok = check(row, target)
+            results.append(
+                (
+                    target,
+                    row,
+                    "n/a" if value is None else f"{value:.2f}×",
+                    "n/a" if ok is None else ("PASS" if ok else "**MISS**"),
+                )
+            )
+    if "import" in by_id:
+        value, ok = check(by_id["import"], IMPORT_TARGET)
+        results.append(
+            (IMPORT_TARGET, by_id["import"], f"{value:.2f}×", "PASS" if ok else "**MISS**")
+        )
+    return results
+
+
+def profile(scenario_id: str, args, python: Path) -> None:
+    """Run stomp-ng's worker alone on one scenario under cProfile (every thread)."""
+    sc = next(s for s in SCENARIOS if s.id == scenario_id)
+    n = sc.n_quick if args.quick else sc.n_full
+    with tempfile.TemporaryDirectory(prefix="stomp-suite-") as cwd:
+        server = start_server(cwd) if sc.loopback else None
+        try:
+            request = dict(sc.op, n=n)
+            if server:
+                request["port"] = server[1]
+            prof_dir = Path(cwd) / "prof"
+            prof_dir.mkdir()
+            deadline = time.monotonic() + args.timeout
+            worker = Worker("ours", python, cwd, ["--profile-dir", str(prof_dir)], deadline)
+            try:
+                for _ in range(args.rounds):
+                    worker.trial(request, deadline)
+            finally:
+                worker.close()
+            import pstats
+
+            files = sorted(str(p) for p in prof_dir.iterdir())
+            stats = pstats.Stats(files[0])
+            for f in files[1:]:
+                stats.add(f)
+            print(
+                f"cProfile of stomp-ng's client worker, scenario {sc.id} ({sc.label}), "
+                f"{args.rounds} trials of {n}, all threads merged:"
+            )
+            stats.sort_stats("tottime").print_stats(args.profile_top)
+        finally:
+            if server:
+                stop_server(server[0])
+
+
+def start_server(cwd: str):
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVER)],
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit("suite_server.py failed to start")
+    return proc, json.loads(line)["port"]
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="3 rounds, half the messages")
+    parser.add_argument("--rounds", type=int, help="A/B rounds per scenario (11; --quick: 3)")
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        metavar="ID",
+        help="only these (" + ", ".join(s.id for s in SCENARIOS) + ", import)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds a scenario may take before it is abandoned (120)",
+    )
+    parser.add_argument("--profile", metavar="ID", help="cProfile stomp-ng on scenario ID")
+    parser.add_argument("--profile-top", type=int, default=15, help="entries to print (15)")
+    parser.add_argument("--no-write", action="store_true", help="only print")
+    args = parser.parse_args()
+    if args.rounds is None:
+        args.rounds = 3 if args.quick or args.profile else 11
+
+    python = ensure_venv()
+    if args.profile:
+        profile(args.profile, args, python)
+        return
+    site_dir = stomppy_site_dir(python)
+    wanted = set(args.scenarios or [s.id for s in SCENARIOS] + ["import"])
+    unknown = wanted - {s.id for s in SCENARIOS} - {"import"}
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    started = time.monotonic()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="stomp-suite-") as cwd:
+        server, port = start_server(cwd)
+        try:
+            for sc in SCENARIOS:
+                if sc.id not in wanted:
+                    continue
+                log(f"{sc.id}: {sc.label} ...")
+                row = run_scenario(sc, args, python, site_dir, port, cwd)
+                if row["error"]:
+                    log(f"  {sc.id} failed: {row['error']}")
+                rows.append(row)
+        finally:
+            stop_server(server)
+        if "import" in wanted:
+            log("import: fresh interpreters ...")
+            rows += measure_import(args, python, cwd)
+    targets = evaluate(rows)
+    meta = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "node": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "rounds": args.rounds,
+        "quick": args.quick,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    header = (
+        f"Date: {meta['date']} · {meta['cpu_model']} · {meta['cpu_count']} CPUs · "
+        f"{meta['platform']} · Python {meta['python']} · "
+        f"{'quick' if args.quick else 'full'} run, {args.rounds} A/B rounds per scenario, "
+        f"{meta['seconds']:.0f} s"
+    )
+    body = tables(rows, targets)
+    print(header + "\n\n" + body)
+    if not args.no_write:
+        RESULTS_JSON.parent.mkdir(exist_ok=True)
+        RESULTS_JSON.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+        RESULTS_MD.write_text(results_markdown(header, body))
+        log(f"wrote {RESULTS_MD.relative_to(REPO)} and {RESULTS_JSON.relative_to(REPO)}")
+
+
+def results_markdown(header: str, body: str) -> str:
+    return (
+        "# Benchmark results: stomp-ng vs stomp.py 9.0.0\n\n"
+        "Written by `python bench/run.py` (see `bench/README.md` for what each scenario "
+        "does). Rates and latencies are medians over the rounds; every ratio is stomp-ng / "
+        "stomp.py, the median of the per-round ratios (min–max in brackets). CPU/msg is the "
+        "client worker's process CPU time (all threads) per message; peak RSS is the client "
+        "worker's `ru_maxrss` (a fresh worker per scenario).\n\n"
+        f"{header}\n\n{body}"
+    )
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
