@@ -54,7 +54,7 @@ from stomp.constants import (
     HDR_SUBSCRIPTION,
     HDR_TRANSACTION,
 )
-from stomp.exception import ConnectFailedException
+from stomp.exception import ConnectFailedException, NotConnectedException
 from stomp.listener import *  # noqa: F403  (stomp.py re-exports the listener names here)
 from stomp.listener import ConnectionListener, HeartbeatListener
 
@@ -152,10 +152,16 @@ class Protocol10(ConnectionListener):
             frame_headers = self._connect_headers(
                 username, passcode, _merge(headers, keyword_headers)
             )
-            self.send_frame(command, frame_headers)
-            if not wait:
-                return
             try:
+                try:
+                    self.send_frame(command, frame_headers)
+                except (OSError, NotConnectedException) as exc:
+                    # The broker closed at once (a TLS client certificate it refused, say).
+                    raise ConnectFailedException(
+                        f"the connection closed while sending {command}: {exc}"
+                    ) from exc
+                if not wait:
+                    return
                 transport.wait_for_connection(timeout if timeout is not None else 30.0)
                 return
             except ConnectFailedException:

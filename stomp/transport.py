@@ -17,25 +17,25 @@ import contextlib
 import errno
 import functools
 import logging
-import random
 import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from stomp import utils
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
+from stomp.dispatch import ListenerDispatch
 from stomp.exception import (
     ConnectFailedException,
     FrameError,
     InterruptedException,
     NotConnectedException,
 )
+from stomp.failover import FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
 from stomp.keepalive import LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL, apply_keepalive
-from stomp.listener import ConnectionListener, Publisher
 from stomp.tls import DEFAULT_SSL_VERSION, SSLError, TLSSettings, TLSStream
 from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
 
@@ -49,22 +49,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("stomp.py")
-
-#: The listener callbacks, without their ``on_`` prefix.
-CALLBACKS = (
-    "connecting",
-    "connected",
-    "disconnecting",
-    "disconnected",
-    "heartbeat_timeout",
-    "before_message",
-    "message",
-    "receipt",
-    "error",
-    "send",
-    "heartbeat",
-    "receiver_loop_completed",
-)
 
 # Callbacks that take no argument, and the one that takes the host and port.
 _NO_ARGUMENT = frozenset({"heartbeat", "disconnected", "disconnecting", "heartbeat_timeout"})
@@ -87,40 +71,6 @@ DEFAULT_DISCONNECT_TIMEOUT = 10.0
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
 
-class _ListenerRegistry(dict[Any, Any]):
-    """The ``listeners`` dict; any change rebuilds the transport's dispatch tables."""
-
-    def __init__(self, changed: Callable[[], None]) -> None:
-        super().__init__()
-        self._changed = changed
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def _mutator(name: str) -> Any:  # type: ignore[misc]
-        method = getattr(dict, name)
-
-        @functools.wraps(method)
-        def wrapper(self: _ListenerRegistry, *args: Any, **kwargs: Any) -> Any:
-            result = method(self, *args, **kwargs)
-            self._changed()
-            return result
-
-        return wrapper
-
-    pop = _mutator("pop")
-    popitem = _mutator("popitem")
-    clear = _mutator("clear")
-    update = _mutator("update")
-    setdefault = _mutator("setdefault")
-    del _mutator
-
-
 def _decoding_rules(version: str) -> str:
     # STOMP 1.0 has no header escaping, but RabbitMQ escapes 1.0 headers as in 1.1 and
     # stomp.py unescapes them in every version: 1.0 frames are decoded with 1.1's rules
@@ -128,14 +78,7 @@ def _decoding_rules(version: str) -> str:
     return "1.1" if version == "1.0" else version
 
 
-def _sorted_listeners(listeners: dict[Any, Any]) -> list[tuple[Any, Any]]:
-    try:
-        return sorted(listeners.items(), key=lambda item: item[0])
-    except TypeError:  # names of mixed types: order them by their text
-        return sorted(listeners.items(), key=lambda item: str(item[0]))
-
-
-class BaseTransport(Publisher):
+class BaseTransport(ListenerDispatch):
     """What every transport shares: listeners, dispatch, receipts, the receiver loop.
 
     Args:
@@ -158,10 +101,7 @@ class BaseTransport(Publisher):
         encoding: str = "utf-8",
         is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
     ) -> None:
-        self._callbacks: dict[str, tuple[Callable[..., Any], ...]] = {
-            name: () for name in CALLBACKS
-        }
-        self.listeners: dict[Any, Any] = _ListenerRegistry(self._rebuild_callbacks)
+        ListenerDispatch.__init__(self)
         self.running = False
         self.blocking = True
         self.send_queue: Any = None
@@ -191,51 +131,8 @@ class BaseTransport(Publisher):
         self._io_exited.set()
         self._heartbeater: Heartbeater | None = None
         self._error_message: str | None = None
+        self._last_peer: tuple[str, int] | None = None  # kept after the socket closed
         self._decoder = FrameDecoder(self.version, auto_decode=auto_decode)
-
-    # -- listeners ------------------------------------------------------------------------
-
-    def set_listener(self, name: Any, listener: Any) -> None:
-        """Register ``listener`` under ``name``, replacing any listener of that name.
-
-        Listeners are called in the sorted order of their names.  Their methods are looked
-        up here, once: a method assigned to a listener object after it was registered is
-        seen only after it is registered again.
-        """
-        if listener is None:
-            raise AssertionError("'listener' is required")
-        self.listeners[name] = listener
-
-    def remove_listener(self, name: Any) -> None:
-        """Unregister the listener registered under ``name`` (``KeyError`` if unknown)."""
-        del self.listeners[name]
-
-    def get_listener(self, name: Any) -> Any:
-        """Return the listener registered under ``name``, or ``None``."""
-        return self.listeners.get(name)
-
-    def _rebuild_callbacks(self) -> None:
-        ordered = _sorted_listeners(self.listeners)
-        table: dict[str, tuple[Callable[..., Any], ...]] = {}
-        for name in CALLBACKS:
-            attribute = "on_" + name
-            no_op = getattr(ConnectionListener, attribute)
-            found = []
-            for _, listener in ordered:
-                method = getattr(listener, attribute, None)
-                if method is None or getattr(type(listener), attribute, None) is no_op:
-                    continue  # absent, or ConnectionListener's own no-op
-                found.append(method)
-            table[name] = tuple(found)
-        self._callbacks = table
-
-    def _call(self, kind: str, *args: Any) -> None:
-        # Listener exceptions on library threads are logged and do not stop the others.
-        for callback in self._callbacks[kind]:
-            try:
-                callback(*args)
-            except Exception:
-                log.exception("listener %r raised an exception in on_%s", callback, kind)
 
     def notify(self, frame_type: str, frame: Frame | None = None) -> None:
         """Handle an event: update the transport's state, then call every listener's
@@ -354,7 +251,7 @@ class BaseTransport(Publisher):
     def _describe_peer(self) -> str:
         # The last host connected to (kept after the socket closed), so that errors about a
         # connection that just ended still name it.
-        peer = self.current_host_and_port or getattr(self, "_last_host_and_port", None)
+        peer = self.current_host_and_port or self._last_peer
         return "the broker" if peer is None else f"{peer[0]}:{peer[1]}"
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -377,6 +274,7 @@ class BaseTransport(Publisher):
             except BaseException:
                 self.running = False
                 raise
+            self._last_peer = self.current_host_and_port
             self._generation += 1
             generation = self._generation
             self.notified_on_disconnect = False
@@ -576,7 +474,7 @@ class BaseTransport(Publisher):
         self.cleanup()
 
 
-class Transport(BaseTransport):
+class Transport(FailoverMixin, BaseTransport):
     """TCP transport, with optional TLS, keep-alive and a list of hosts to fail over.
 
     The parameters are those of stomp.py 9.0.0's ``Transport``, in the same order; see the
@@ -604,101 +502,46 @@ class Transport(BaseTransport):
         bind_host_port: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(auto_decode, encoding, is_eol_fc)
-        self.__host_and_ports, self._derived_from = _candidate_hosts(
-            host_and_ports, prefer_localhost, try_loopback_connect
+        self._hosts = HostList(
+            host_and_ports,
+            prefer_localhost,
+            try_loopback_connect,
+            reconnect_sleep_initial,
+            reconnect_sleep_increase,
+            reconnect_sleep_jitter,
+            reconnect_sleep_max,
+            reconnect_attempts_max,
         )
-        self.__reconnect_sleep_initial = reconnect_sleep_initial
-        self.__reconnect_sleep_increase = reconnect_sleep_increase
-        self.__reconnect_sleep_jitter = reconnect_sleep_jitter
-        self.__reconnect_sleep_max = reconnect_sleep_max
-        self.__reconnect_attempts_max = reconnect_attempts_max
-        self.__timeout = timeout
-        self.__keepalive = keepalive
-        self.__ssl_params: dict[tuple[str, int], dict[str, Any]] = {}
+        # The names stomp.py 8.2.0's own tests read (through name mangling).
+        self.__host_and_ports = self._hosts.hosts
+        self.__ssl_params = self._hosts.ssl_params
+        self._timeout = timeout
+        self._keepalive = keepalive
         self.socket: socket.socket | None = None
         self.vhost = vhost
         self.recv_bytes = recv_bytes
         self.bind_host_port = bind_host_port
-        self._first_candidate = 0
-        self._wakeup = threading.Event()
         self._tls: TLSStream | None = None
-        self._last_host_and_port: tuple[str, int] | None = None  # kept after a close
-
-    @property
-    def timeout(self) -> float | None:
-        """The connect (and handshake) timeout in seconds, or ``None``."""
-        return self.__timeout
-
-    @property
-    def host_and_ports(self) -> list[tuple[str, int]]:
-        """The hosts tried, in order (loopback entries added first, see the constructor)."""
-        return list(self.__host_and_ports)
 
     # -- connecting -----------------------------------------------------------------------
 
     def attempt_connection(self) -> None:
-        """Connect to the first host that answers, retrying with back-off.
-
-        Each host of the list is tried in turn; after a pass in which every host failed, the
-        transport sleeps ``reconnect_sleep_initial`` seconds, growing by
-        ``reconnect_sleep_increase`` per pass up to ``reconnect_sleep_max``, with up to
-        ``reconnect_sleep_jitter`` of random extra, until ``reconnect_attempts_max`` host
-        attempts have failed (``-1``: forever).
+        """Connect to the first host that answers, retrying with back-off (see
+        :meth:`stomp.failover.HostList.connect`).
 
         Raises:
             ConnectFailedException: no host could be reached.
         """
-        self._wakeup.clear()
-        candidates = self.__host_and_ports
-        first, self._first_candidate = self._first_candidate, 0
-        candidates = candidates[first:] + candidates[:first]
-        limit = self.__reconnect_attempts_max
-        failures = 0
-        passes = 0
-        last_error: BaseException | None = None
-        while self.running and (limit == -1 or failures < limit):
-            for host_and_port in candidates:
-                try:
-                    sock = self._open(host_and_port)
-                except (OSError, AssertionError, FrameError) as exc:
-                    failures += 1
-                    last_error = exc
-                    log.warning(
-                        "could not connect to host %s, port %s: %s",
-                        host_and_port[0],
-                        host_and_port[1],
-                        exc,
-                        exc_info=_verbose(),
-                    )
-                    continue
-                self._tls = TLSStream.of(sock)
-                self.socket = sock
-                self.current_host_and_port = self._last_host_and_port = host_and_port
-                log.info(
-                    "established connection to host %s, port %s", host_and_port[0], host_and_port[1]
-                )
-                return
-            delay = min(
-                self.__reconnect_sleep_max,
-                self.__reconnect_sleep_initial * (1 + self.__reconnect_sleep_increase) ** passes,
-            )
-            if delay < self.__reconnect_sleep_max:
-                passes += 1
-            delay *= 1 + random.random() * self.__reconnect_sleep_jitter
-            if limit != -1 and failures >= limit:
-                break
-            log.debug("sleeping for %.1f seconds before attempting reconnect", delay)
-            if self._wakeup.wait(delay):
-                break
-        hosts = ", ".join(f"{h}:{p}" for h, p in candidates)
-        detail = f": {last_error}" if last_error is not None else ""
-        raise ConnectFailedException(
-            f"could not connect to {hosts} after {failures} attempt(s){detail}"
+        sock, host_and_port = self._hosts.connect(
+            self._open, lambda: self.running, (OSError, AssertionError, FrameError)
         )
+        self._tls = TLSStream.of(sock)
+        self.socket = sock
+        self.current_host_and_port = host_and_port
 
     def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
         log.debug("attempting connection to host %s, port %s", *host_and_port)
-        timeout = self.__timeout
+        timeout = self._timeout
         sock = socket.create_connection(
             host_and_port,
             timeout if timeout is not None else socket.getdefaulttimeout(),
@@ -706,88 +549,17 @@ class Transport(BaseTransport):
         )
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.__keepalive:
-                apply_keepalive(sock, self.__keepalive)
-            settings = self._tls_for(host_and_port)
-            if settings is not None:
+            if self._keepalive:
+                apply_keepalive(sock, self._keepalive)
+            params = self.get_ssl(host_and_port)
+            if params is not None:
                 log.debug("wrapping SSL socket")
-                # An added loopback entry stands for a named host: check the name.
-                name = self._derived_from.get(host_and_port, host_and_port)[0]
-                sock = settings.wrap(sock, name)
+                sock = TLSSettings(**params).wrap(sock, self._hosts.name_for(host_and_port))
             sock.settimeout(None)
         except BaseException:
             sock.close()
             raise
         return sock
-
-    def skip_current_host(self) -> None:
-        """Make the next connection attempt start with the host after the one connected
-        to last (used when a host accepted TCP but never answered CONNECT)."""
-        current = self._last_host_and_port
-        if current in self.__host_and_ports:
-            self._first_candidate = (self.__host_and_ports.index(current) + 1) % len(
-                self.__host_and_ports
-            )
-
-    # -- TLS ------------------------------------------------------------------------------
-
-    def set_ssl(
-        self,
-        for_hosts: Iterable[tuple[str, int]] = (),
-        key_file: str | None = None,
-        cert_file: str | None = None,
-        ca_certs: str | None = None,
-        cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
-        ssl_version: Any = DEFAULT_SSL_VERSION,
-        password: Any = None,
-        verify: bool = True,
-        ssl_context: Any = None,
-    ) -> None:
-        """Use TLS for the given ``(host, port)`` entries.
-
-        Args:
-            for_hosts: the entries of ``host_and_ports`` to secure.  Loopback entries the
-                transport adds for a local host inherit its settings, and the broker's
-                certificate is checked against that host's name.
-            key_file: private key file (PEM); defaults to ``cert_file``.
-            cert_file: client certificate chain file (PEM), for mutual TLS.
-            ca_certs: CA bundle to verify the broker with; the system's when ``None``.
-            cert_validator: ``f(cert_dict, hostname) -> (ok, error_message)``, an extra
-                check of the broker's certificate after the handshake.
-            ssl_version: protocol constant for ``ssl.SSLContext``.
-            password: password of the key file.
-            verify: verify the broker's certificate and host name (``False`` disables
-                both; do this only for tests).
-            ssl_context: a ready ``ssl.SSLContext`` to use as is (ciphers, minimum
-                version, your own checks); the other arguments but ``cert_validator`` are
-                then ignored.
-        """
-        settings = TLSSettings(
-            key_file=key_file,
-            cert_file=cert_file,
-            ca_certs=ca_certs,
-            cert_validator=cert_validator,
-            ssl_version=ssl_version,
-            password=password,
-            verify=verify,
-            ssl_context=ssl_context,
-        )
-        for host_and_port in for_hosts:
-            self.__ssl_params[host_and_port] = settings.as_dict()
-
-    def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> dict[str, Any] | None:
-        """The TLS settings dict of ``host_and_port`` (default: the connected one)."""
-        key = host_and_port if host_and_port is not None else self.current_host_and_port
-        if key is None:
-            return None
-        params = self.__ssl_params.get(key)
-        if params is None and key in self._derived_from:
-            params = self.__ssl_params.get(self._derived_from[key])
-        return params
-
-    def _tls_for(self, host_and_port: tuple[str, int]) -> TLSSettings | None:
-        params = self.get_ssl(host_and_port)
-        return TLSSettings(**params) if params is not None else None
 
     # -- I/O ------------------------------------------------------------------------------
 
@@ -847,7 +619,7 @@ class Transport(BaseTransport):
     def _close_socket(self) -> None:
         sock, self.socket = self.socket, None
         tls, self._tls = self._tls, None
-        self._wakeup.set()
+        self._hosts.interrupt()
         if sock is None:
             return
         # A TLS socket drops its TLS object on shutdown and close: not while another thread
@@ -871,7 +643,7 @@ class Transport(BaseTransport):
 
     def disconnect_socket(self) -> None:
         """Close the connection now (also stops a pending connect retry loop)."""
-        self._wakeup.set()
+        self._hosts.interrupt()
         super().disconnect_socket()
 
 
@@ -883,35 +655,3 @@ def _readable(sock: socket.socket) -> bool:
         poller.register(sock, select.POLLIN)
         return bool(poller.poll(0))
     return bool(select.select([sock], [], [], 0)[0])  # pragma: no cover - Windows
-
-
-def _verbose() -> bool:
-    # Whether warnings should carry tracebacks (``stomp.log.verbose``).
-    try:
-        from stomp import log as stomp_log
-    except ImportError:  # pragma: no cover
-        return False
-    return bool(getattr(stomp_log, "verbose", False))
-
-
-def _candidate_hosts(
-    host_and_ports: Sequence[tuple[str, int]] | None,
-    prefer_localhost: bool,
-    try_loopback_connect: bool,
-) -> tuple[list[tuple[str, int]], dict[tuple[str, int], tuple[str, int]]]:
-    # stomp.py's host list: local hosts first (stable), and a 127.0.0.1 entry in front
-    # for each local host whose port has no loopback entry yet.  Returns the list and, for
-    # each added loopback entry, the entry it stands for (its TLS settings apply to it).
-    hosts = list(host_and_ports or [("localhost", 61613)])
-    if prefer_localhost:
-        hosts.sort(key=utils.is_localhost)
-    loopbacks: list[tuple[str, int]] = []
-    derived: dict[tuple[str, int], tuple[str, int]] = {}
-    if try_loopback_connect:
-        for host, port in hosts:
-            if host in utils.LOCALHOST_NAMES and not (
-                ("127.0.0.1", port) in hosts or ("localhost", port) in hosts
-            ):
-                loopbacks.append(("127.0.0.1", port))
-                derived.setdefault(("127.0.0.1", port), (host, port))
-    return loopbacks + hosts, derived

@@ -9,6 +9,7 @@ as ``brokerinfo`` because pytest puts ``tests/`` on ``sys.path``
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,17 @@ class Broker:
 
 
 #: RabbitMQ 3.10 with the rabbitmq_stomp plugin; user guest is loopback-only.
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 RABBITMQ = Broker("RabbitMQ", "127.0.0.1", 61613, "guest", "guest", "/")
+
+#: stomp-ng's own embedded broker (stomp.broker), started in-process by the
+#: ``embedded_stomp`` fixture on a port free when the tests start.
+EMBEDDED = Broker("Embedded", "127.0.0.1", _free_port(), "guest", "guest", "")
 
 #: RabbitMQ's STOMP over WebSocket (rabbitmq_web_stomp), ws://127.0.0.1:15674/ws.
 RABBITMQ_WEB_STOMP = Broker("RabbitMQ web-stomp", "127.0.0.1", 15674, "guest", "guest", "/")

@@ -19,21 +19,25 @@ without it, creating a WebSocket connection raises :class:`ImportError` saying s
 from __future__ import annotations
 
 import logging
-import random
 import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from stomp import exception, utils  # noqa: F401  (re-exported, as stomp.py)
 from stomp.connect import BaseConnection, StompConnection12
-from stomp.exception import ConnectFailedException, InterruptedException, NotConnectedException
+from stomp.exception import (  # noqa: F401  (ConnectFailedException re-exported, as stomp.py)
+    ConnectFailedException,
+    InterruptedException,
+    NotConnectedException,
+)
+from stomp.failover import FailoverMixin, HostList
 from stomp.keepalive import apply_keepalive
 from stomp.protocol import Protocol12
-from stomp.tls import DEFAULT_SSL_VERSION, TLSSettings, TLSStream
-from stomp.transport import BaseTransport, _candidate_hosts, _readable
+from stomp.tls import DEFAULT_SSL_VERSION, TLSStream
+from stomp.transport import BaseTransport, _readable
 from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
 
 try:
@@ -162,7 +166,7 @@ class _SharedTLSSocket:
         return getattr(self._sock, name)
 
 
-class WSTransport(BaseTransport):
+class WSTransport(FailoverMixin, BaseTransport):
     """A WebSocket transport (``ws://`` or, for hosts given to :meth:`set_ssl`, ``wss://``).
 
     The parameters are those of stomp.py's ``WSTransport``; the first ones are as for
@@ -210,17 +214,18 @@ class WSTransport(BaseTransport):
     ) -> None:
         _require_websocket()
         super().__init__(auto_decode, encoding, is_eol_fc)
-        self._hosts, self._derived_from = _candidate_hosts(
-            host_and_ports, prefer_localhost, try_loopback_connect
+        self._hosts = HostList(
+            host_and_ports,
+            prefer_localhost,
+            try_loopback_connect,
+            reconnect_sleep_initial,
+            reconnect_sleep_increase,
+            reconnect_sleep_jitter,
+            reconnect_sleep_max,
+            reconnect_attempts_max,
         )
-        self._sleep_initial = reconnect_sleep_initial
-        self._sleep_increase = reconnect_sleep_increase
-        self._sleep_jitter = reconnect_sleep_jitter
-        self._sleep_max = reconnect_sleep_max
-        self._attempts_max = reconnect_attempts_max
         self._timeout = timeout
         self._keepalive = keepalive
-        self._ssl_params: dict[tuple[str, int], dict[str, Any]] = {}
         self.vhost = vhost
         self.recv_bytes = recv_bytes
         self.bind_host_port = bind_host_port
@@ -229,64 +234,23 @@ class WSTransport(BaseTransport):
         self.binary_mode = binary_mode
         self.socket: Any = None  # the websocket.WebSocket
         self.subprotocol: str | None = None
-        self._first_candidate = 0
-        self._wakeup = threading.Event()
         self._peer_closed = threading.Event()
         self._close_sent = False
-        self._last_host_and_port: tuple[str, int] | None = None
-
-    @property
-    def timeout(self) -> float | None:
-        """The connect (and handshake) timeout in seconds, or ``None``."""
-        return self._timeout
-
-    @property
-    def host_and_ports(self) -> list[tuple[str, int]]:
-        """The hosts tried, in order."""
-        return list(self._hosts)
 
     # -- connecting -----------------------------------------------------------------------
 
     def attempt_connection(self) -> None:
-        """Open a WebSocket to the first host that answers, retrying with back-off as
-        :meth:`stomp.transport.Transport.attempt_connection` does.
+        """Open a WebSocket to the first host that answers, retrying with back-off (see
+        :meth:`stomp.failover.HostList.connect`).
 
         Raises:
             ConnectFailedException: no host could be reached.
         """
-        self._wakeup.clear()
-        first, self._first_candidate = self._first_candidate, 0
-        candidates = self._hosts[first:] + self._hosts[:first]
-        limit = self._attempts_max
-        failures = passes = 0
-        last_error: BaseException | None = None
-        while self.running and (limit == -1 or failures < limit):
-            for host_and_port in candidates:
-                try:
-                    ws = self._open(host_and_port)
-                except (OSError, AssertionError, WebSocketException) as exc:
-                    failures += 1
-                    last_error = exc
-                    log.warning("could not connect to host %s, port %s: %s", *host_and_port, exc)
-                    continue
-                self.socket = ws
-                self.current_host_and_port = self._last_host_and_port = host_and_port
-                log.info("established WebSocket connection to %s, port %s", *host_and_port)
-                return
-            delay = min(self._sleep_max, self._sleep_initial * (1 + self._sleep_increase) ** passes)
-            if delay < self._sleep_max:
-                passes += 1
-            delay *= 1 + random.random() * self._sleep_jitter
-            if limit != -1 and failures >= limit:
-                break
-            log.info("sleeping for %.1f seconds before attempting reconnect", delay)
-            if self._wakeup.wait(delay):
-                break
-        hosts = ", ".join(f"{h}:{p}" for h, p in candidates)
-        detail = f": {last_error}" if last_error is not None else ""
-        raise ConnectFailedException(
-            f"could not connect to {hosts} after {failures} attempt(s){detail}"
+        ws, host_and_port = self._hosts.connect(
+            self._open, lambda: self.running, (OSError, AssertionError, WebSocketException)
         )
+        self.socket = ws
+        self.current_host_and_port = host_and_port
 
     def url_for(self, host_and_port: tuple[str, int]) -> str:
         """The WebSocket URL of ``(host, port)``: ``wss://`` when it has TLS settings."""
@@ -326,14 +290,16 @@ class WSTransport(BaseTransport):
         settings = self.get_ssl(host_and_port)
         if settings is not None:
             # An added loopback entry stands for a named host: check the name.
-            derived = self._derived_from.get(host_and_port)
-            options["sslopt"] = _sslopt(settings, derived[0] if derived else None)
+            derived = host_and_port in self._hosts.derived_from
+            options["sslopt"] = _sslopt(
+                settings, self._hosts.name_for(host_and_port) if derived else None
+            )
         ws: Any = websocket.create_connection(url, **options)
         try:
             if settings is not None:
                 validator = settings.get("cert_validator")
                 if validator is not None:
-                    name = self._derived_from.get(host_and_port, host_and_port)[0]
+                    name = self._hosts.name_for(host_and_port)
                     ok, message = validator(ws.sock.getpeercert(), name)
                     if not ok:
                         raise ssl.SSLError(f"Server certificate validation failed: {message}")
@@ -350,58 +316,6 @@ class WSTransport(BaseTransport):
         self._peer_closed = threading.Event()
         self._close_sent = False
         return ws
-
-    def skip_current_host(self) -> None:
-        """Make the next connection attempt start with the host after the one connected
-        to last."""
-        current = self._last_host_and_port
-        if current in self._hosts:
-            self._first_candidate = (self._hosts.index(current) + 1) % len(self._hosts)
-
-    # -- TLS ------------------------------------------------------------------------------
-
-    def set_ssl(
-        self,
-        for_hosts: Iterable[tuple[str, int]] = (),
-        key_file: str | None = None,
-        cert_file: str | None = None,
-        ca_certs: str | None = None,
-        cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
-        ssl_version: Any = DEFAULT_SSL_VERSION,
-        password: Any = None,
-        verify: bool = True,
-        ssl_context: Any = None,
-    ) -> None:
-        """Use ``wss://`` for the given ``(host, port)`` entries.
-
-        The settings are those of :meth:`stomp.transport.Transport.set_ssl`, handed to
-        websocket-client as its ``sslopt`` (``cert_file``/``key_file`` as
-        ``certfile``/``keyfile``; ``verify`` as ``cert_reqs`` and ``check_hostname``;
-        ``ssl_context`` as ``context``).  ``verify`` and ``ssl_context`` are additions to
-        stomp.py's WebSocket ``set_ssl``.
-        """
-        settings = TLSSettings(
-            key_file=key_file,
-            cert_file=cert_file,
-            ca_certs=ca_certs,
-            cert_validator=cert_validator,
-            ssl_version=ssl_version,
-            password=password,
-            verify=verify,
-            ssl_context=ssl_context,
-        )
-        for host_and_port in for_hosts:
-            self._ssl_params[host_and_port] = settings.as_dict()
-
-    def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> dict[str, Any] | None:
-        """The TLS settings dict of ``host_and_port`` (default: the connected one)."""
-        key = host_and_port if host_and_port is not None else self.current_host_and_port
-        if key is None:
-            return None
-        params = self._ssl_params.get(key)
-        if params is None and key in self._derived_from:
-            params = self._ssl_params.get(self._derived_from[key])
-        return params
 
     # -- I/O ------------------------------------------------------------------------------
 
@@ -496,7 +410,7 @@ class WSTransport(BaseTransport):
 
     def _close_socket(self) -> None:
         ws, self.socket = self.socket, None
-        self._wakeup.set()
+        self._hosts.interrupt()
         if ws is None:
             return
         try:
@@ -540,7 +454,7 @@ class WSTransport(BaseTransport):
     def disconnect_socket(self) -> None:
         """Close the WebSocket now (with a closing handshake); listeners get
         ``on_disconnected`` once."""
-        self._wakeup.set()
+        self._hosts.interrupt()
         super().disconnect_socket()
 
 

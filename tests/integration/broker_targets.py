@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from brokerinfo import ACTIVEMQ, RABBITMQ, Broker
+from brokerinfo import ACTIVEMQ, EMBEDDED, RABBITMQ, Broker
 
 VERSIONS = ("1.0", "1.1", "1.2")
 
@@ -85,6 +85,11 @@ class Quirks:
             multiple of this.
         first_heartbeat_after: when heart-beats of 1 s are negotiated, the delay before
             the broker's first heart-beat, in intervals.
+        header_cr_on_11: what a header value containing CR, sent raw on a STOMP 1.1
+            connection (1.1 has no escape for CR), comes back as on a 1.1 MESSAGE;
+            ``None``: the broker closes the connection, without an ERROR frame.
+        closes_after_refused_login: after the ERROR refusing a CONNECT with bad
+            credentials the broker closes the socket (otherwise it keeps it open).
     """
 
     server_prefix: str
@@ -104,6 +109,8 @@ class Quirks:
     marks_redelivered: bool
     heartbeat_granularity_ms: int
     first_heartbeat_after: float
+    header_cr_on_11: Callable[[str], str] | None = unchanged
+    closes_after_refused_login: bool = True
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,12 @@ RABBITMQ_TARGET = BrokerTarget(
         heartbeat_granularity_ms=1000,
         # Sends a heart-beat every half interval from the start.
         first_heartbeat_after=0.5,
+        # A raw CR in a 1.1 header value (x-cr:a<CR>b): the connection is closed without
+        # an ERROR frame and the SEND is lost.
+        header_cr_on_11=None,
+        # "Bad CONNECT" / "Access refused for user 'guest'", then the socket stays open
+        # (seen with a raw socket for 8 s, all versions).
+        closes_after_refused_login=False,
     ),
 )
 
@@ -231,11 +244,46 @@ ACTIVEMQ_TARGET = BrokerTarget(
         # The inactivity monitor's first write check runs after 2 intervals, then one
         # heart-beat every interval.
         first_heartbeat_after=2.0,
+        # A raw CR in a 1.1 header value is kept and written back raw.
+        header_cr_on_11=unchanged,
+        closes_after_refused_login=True,
+    ),
+)
+
+#: stomp-ng's embedded broker (stomp.broker, see docs/broker.rst for its choices).
+EMBEDDED_TARGET = BrokerTarget(
+    name="Embedded",
+    fixture="embedded_stomp",
+    info=EMBEDDED,
+    quirks=Quirks(
+        server_prefix="stomp-ng-broker/",
+        message_id=r"^[0-9a-f]{8}-\d+$",
+        ack_is_message_id=False,
+        # 1.0 values are kept raw both ways; the client reads them with 1.1 unescaping.
+        header_value_on_10=unescape_11,
+        # NACK requeues at the front of the queue, marked redelivered; no dead letters.
+        nack_outcome=lambda persistent: "redeliver",
+        dead_letter_queue=None,
+        percent_encodes_destination=False,
+        rejects_slash_in_names=False,
+        copies_receipt_header=False,
+        added_message_headers=frozenset(),
+        transactional_receipts_at_commit=False,
+        refuses_unknown_vhost=False,
+        implicit_temp_queue_subscription=False,
+        # Every ERROR closes the connection.
+        closes_on_unknown_command=True,
+        marks_redelivered=True,
+        heartbeat_granularity_ms=1,
+        # Sends a beat after half an interval of silence.
+        first_heartbeat_after=0.5,
+        header_cr_on_11=unchanged,
+        closes_after_refused_login=True,
     ),
 )
 
 #: The parametrisation of the connection tests: one entry per broker.
-TARGETS: tuple[BrokerTarget, ...] = (RABBITMQ_TARGET, ACTIVEMQ_TARGET)
+TARGETS: tuple[BrokerTarget, ...] = (RABBITMQ_TARGET, ACTIVEMQ_TARGET, EMBEDDED_TARGET)
 
 
 def matches_message_id(target: BrokerTarget, message_id: str) -> bool:
@@ -245,6 +293,7 @@ def matches_message_id(target: BrokerTarget, message_id: str) -> bool:
 
 __all__ = [
     "ACTIVEMQ_TARGET",
+    "EMBEDDED_TARGET",
     "RABBITMQ_TARGET",
     "TARGETS",
     "VERSIONS",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,13 @@ from brokerinfo import (
     ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED,
     ACTIVEMQ_TLS,
     BROKERS_HINT,
+    EMBEDDED,
     RABBITMQ,
     RABBITMQ_WEB_STOMP,
     Broker,
     TLSFiles,
 )
+from stomp.broker import Broker as EmbeddedBroker
 
 _HERE = Path(__file__).parent.resolve()
 
@@ -58,6 +61,15 @@ def _require(broker: Broker) -> tuple[str, int]:
 def rabbitmq_stomp() -> tuple[str, int]:
     """``("127.0.0.1", 61613)``: RabbitMQ's STOMP listener."""
     return _require(RABBITMQ)
+
+
+@pytest.fixture(scope="session")
+def embedded_stomp() -> Iterator[tuple[str, int]]:
+    """The embedded broker (stomp.broker), started for the session on EMBEDDED's port."""
+    with EmbeddedBroker(
+        EMBEDDED.host, EMBEDDED.port, login=EMBEDDED.login, passcode=EMBEDDED.passcode
+    ) as running:
+        yield running.address
 
 
 @pytest.fixture(scope="session")

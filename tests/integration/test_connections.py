@@ -1085,3 +1085,84 @@ def test_slash_in_destination_name(open_client: OpenClient, broker: BrokerTarget
         client.send(destination, "x")
         (message,) = client.rec.wait_messages(1)
         assert message.headers["destination"] == destination
+
+
+# ------------------------------------------------------------------ CR, credentials, non-ASCII
+
+_CR_HEADERS = {"x-cr": "a\rb", "x-crlf": "line 1\r\nline 2", "x-trailing-cr": "end\r"}
+
+
+@pytest.mark.parametrize("version", ["1.2"], indirect=True)
+def test_header_values_with_cr_round_trip_on_12(open_client: OpenClient) -> None:
+    # 1.2 escapes CR as \r (and reads CRLF line ends), so CR in a value survives.
+    client = open_client()
+    destination = unique()
+    client.subscribe(destination)
+    client.send(destination, "cr", headers=_CR_HEADERS)
+    (message,) = client.rec.wait_messages(1)
+    assert {name: message.headers.get(name) for name in _CR_HEADERS} == _CR_HEADERS
+
+
+@pytest.mark.parametrize("version", ["1.1"], indirect=True)
+def test_header_values_with_cr_on_11(open_client: OpenClient, broker: BrokerTarget) -> None:
+    # 1.1 has no escape for CR: the client writes it raw. What the broker does with it is
+    # its business (Quirks.header_cr_on_11): keep it, or hang up.
+    client = open_client()
+    destination = unique()
+    client.subscribe(destination)
+    transform = broker.quirks.header_cr_on_11
+    if transform is None:
+        client.conn.send(destination, "cr", headers=_CR_HEADERS)
+        client.rec.wait(lambda: client.rec.disconnects, "on_disconnected")
+        assert not client.conn.is_connected()
+        assert client.rec.messages == [] and client.rec.errors == []
+        assert client.io_thread_ended()
+        return
+    client.send(destination, "cr", headers=_CR_HEADERS)
+    (message,) = client.rec.wait_messages(1)
+    expected = {name: transform(value) for name, value in _CR_HEADERS.items()}
+    assert {name: message.headers.get(name) for name in _CR_HEADERS} == expected
+    client.send(destination, "after")
+    assert bodies(client.rec.wait_messages(1, since=1)) == ["after"]
+
+
+def test_non_ascii_header_names_and_values(open_client: OpenClient) -> None:
+    client = open_client()
+    destination = unique()
+    client.subscribe(destination)
+    sent = {"x-ключ": "значение", "x-日本": "語 ✓", "x-émoji": "😀 €"}
+    client.send(destination, "ünïcödé ✓ 😀", headers=sent)
+    (message,) = client.rec.wait_messages(1)
+    assert message.body == "ünïcödé ✓ 😀"
+    assert {name: message.headers.get(name) for name in sent} == sent
+
+
+def test_bad_credentials_without_wait_never_connect(
+    open_client: OpenClient, broker: BrokerTarget
+) -> None:
+    client = open_client(connect=False)
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    client.conn.connect(broker.login, wrong, wait=False)
+    assert not client.conn.is_connected()
+    # The broker answers with an ERROR (and closes, or not: Quirks.closes_after_refused_login).
+    client.rec.wait(lambda: client.rec.errors, "ERROR frame")
+    assert client.rec.errors[0].cmd == "ERROR"
+    if broker.quirks.closes_after_refused_login:
+        client.rec.wait(lambda: client.rec.disconnects, "on_disconnected")
+        assert client.io_thread_ended(5.0), "the receiver thread outlived the refused connect"
+    # Never connected, however long one looks (a second here).
+    assert not client.rec.happens(lambda: client.rec.connected, within=1.0)
+    assert not client.conn.is_connected()
+
+
+def test_bad_login_name_raises_connect_failed(
+    open_client: OpenClient, broker: BrokerTarget
+) -> None:
+    client = open_client(connect=False)
+    started = time.monotonic()
+    with pytest.raises(ConnectFailedException):
+        client.conn.connect(f"nobody-{uuid.uuid4().hex[:8]}", broker.passcode, wait=True)
+    assert time.monotonic() - started < 5.0
+    assert not client.conn.is_connected()
+    assert client.rec.connected == []
+    assert client.io_thread_ended(5.0)

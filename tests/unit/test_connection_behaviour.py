@@ -326,7 +326,7 @@ def test_back_off_grows_and_is_capped(
         reconnect_attempts_max=5,
     )
     fake = _FakeWait(conn.transport)
-    conn.transport._wakeup = fake
+    conn.transport._hosts._wakeup = fake
     monkeypatch.setattr("random.random", lambda: 1.0)
     with pytest.raises(ConnectFailedException):
         conn.connect()
@@ -338,7 +338,7 @@ def test_back_off_grows_and_is_capped(
 def test_retry_forever_until_stopped(make_conn: Any, refused: Any) -> None:
     conn = make_conn([refused(), refused()], reconnect_attempts_max=-1)
     fake = _FakeWait(conn.transport, stop_after=20)
-    conn.transport._wakeup = fake
+    conn.transport._hosts._wakeup = fake
     with pytest.raises(ConnectFailedException):
         conn.connect()
     assert len(fake.delays) == 20

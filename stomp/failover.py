@@ -1,0 +1,264 @@
+"""The host list of a transport: its order, the retries with back-off, TLS per host.
+
+Both the TCP transport and the WebSocket adapter get their connection from a
+:class:`HostList`: it tries the hosts in order, sleeps with back-off and jitter after a pass
+in which every host failed, gives up after ``reconnect_attempts_max`` failed attempts, and
+remembers which hosts were given TLS settings.  Opening one connection to one host is the
+transport's business (the ``open_one`` callable).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from stomp import utils
+from stomp.exception import ConnectFailedException
+from stomp.tls import DEFAULT_SSL_VERSION, TLSSettings
+
+log = logging.getLogger("stomp.py")
+
+HostAndPort = tuple[str, int]
+T = TypeVar("T")
+
+
+def candidate_hosts(
+    host_and_ports: Sequence[HostAndPort] | None,
+    prefer_localhost: bool = True,
+    try_loopback_connect: bool = True,
+) -> tuple[list[HostAndPort], dict[HostAndPort, HostAndPort]]:
+    """stomp.py's host list: local hosts first (a stable sort), and a ``127.0.0.1`` entry in
+    front for each local host whose port has no loopback entry yet.
+
+    Returns:
+        The list, and for each added loopback entry the entry it stands for (whose TLS
+        settings and host name apply to it).
+    """
+    hosts = list(host_and_ports or [("localhost", 61613)])
+    if prefer_localhost:
+        hosts.sort(key=utils.is_localhost)
+    loopbacks: list[HostAndPort] = []
+    derived: dict[HostAndPort, HostAndPort] = {}
+    if try_loopback_connect:
+        for host, port in hosts:
+            if host in utils.LOCALHOST_NAMES and not (
+                ("127.0.0.1", port) in hosts or ("localhost", port) in hosts
+            ):
+                loopbacks.append(("127.0.0.1", port))
+                derived.setdefault(("127.0.0.1", port), (host, port))
+    return loopbacks + hosts, derived
+
+
+class HostList:
+    """The hosts to connect to and how to retry them.
+
+    Args:
+        host_and_ports, prefer_localhost, try_loopback_connect: see :func:`candidate_hosts`.
+        reconnect_sleep_initial: seconds to sleep after the first pass that failed.
+        reconnect_sleep_increase: growth of the sleep per pass (0.5 = +50 %).
+        reconnect_sleep_jitter: random extra fraction of the sleep.
+        reconnect_sleep_max: the longest sleep (before jitter).
+        reconnect_attempts_max: failed host attempts before giving up; ``-1``: never.
+
+    Attributes:
+        hosts: the hosts, in the order tried.
+        derived_from: for each loopback entry added to ``hosts``, the entry it stands for.
+        ssl_params: TLS settings (as dicts) by ``(host, port)``.
+        last: the host connected to last, kept after the connection closed.
+    """
+
+    def __init__(
+        self,
+        host_and_ports: Sequence[HostAndPort] | None = None,
+        prefer_localhost: bool = True,
+        try_loopback_connect: bool = True,
+        reconnect_sleep_initial: float = 0.1,
+        reconnect_sleep_increase: float = 0.5,
+        reconnect_sleep_jitter: float = 0.1,
+        reconnect_sleep_max: float = 60.0,
+        reconnect_attempts_max: int = 3,
+    ) -> None:
+        self.hosts, self.derived_from = candidate_hosts(
+            host_and_ports, prefer_localhost, try_loopback_connect
+        )
+        self.sleep_initial = reconnect_sleep_initial
+        self.sleep_increase = reconnect_sleep_increase
+        self.sleep_jitter = reconnect_sleep_jitter
+        self.sleep_max = reconnect_sleep_max
+        self.attempts_max = reconnect_attempts_max
+        self.ssl_params: dict[HostAndPort, dict[str, Any]] = {}
+        self.last: HostAndPort | None = None
+        self._first = 0
+        self._wakeup = threading.Event()
+
+    def connect(
+        self,
+        open_one: Callable[[HostAndPort], T],
+        wanted: Callable[[], bool],
+        errors: tuple[type[BaseException], ...],
+    ) -> tuple[T, HostAndPort]:
+        """Open a connection to the first host that answers, retrying with back-off.
+
+        Each host is tried in turn with ``open_one(host_and_port)``; an exception of one of
+        the ``errors`` types is a failed attempt (logged).  After a pass in which every
+        host failed, it sleeps ``reconnect_sleep_initial`` seconds, growing by
+        ``reconnect_sleep_increase`` per pass up to ``reconnect_sleep_max``, plus up to
+        ``reconnect_sleep_jitter`` of random extra; it stops when
+        ``reconnect_attempts_max`` attempts have failed, when ``wanted()`` turns false, or
+        when :meth:`interrupt` is called.
+
+        Returns:
+            What ``open_one`` returned, and the host it connected to.
+
+        Raises:
+            ConnectFailedException: no host could be reached.
+        """
+        self._wakeup.clear()
+        first, self._first = self._first, 0
+        candidates = self.hosts[first:] + self.hosts[:first]
+        limit = self.attempts_max
+        failures = passes = 0
+        last_error: BaseException | None = None
+        while wanted() and (limit == -1 or failures < limit):
+            for host_and_port in candidates:
+                try:
+                    connection = open_one(host_and_port)
+                except errors as exc:
+                    failures += 1
+                    last_error = exc
+                    log.warning(
+                        "could not connect to host %s, port %s: %s",
+                        *host_and_port,
+                        exc,
+                        exc_info=_verbose(),
+                    )
+                    continue
+                self.last = host_and_port
+                log.info("established connection to host %s, port %s", *host_and_port)
+                return connection, host_and_port
+            delay = min(self.sleep_max, self.sleep_initial * (1 + self.sleep_increase) ** passes)
+            if delay < self.sleep_max:
+                passes += 1
+            delay *= 1 + random.random() * self.sleep_jitter
+            if limit != -1 and failures >= limit:
+                break
+            log.debug("sleeping for %.1f seconds before attempting reconnect", delay)
+            if self._wakeup.wait(delay):
+                break
+        hosts = ", ".join(f"{h}:{p}" for h, p in candidates)
+        detail = f": {last_error}" if last_error is not None else ""
+        raise ConnectFailedException(
+            f"could not connect to {hosts} after {failures} attempt(s){detail}"
+        )
+
+    def interrupt(self) -> None:
+        """End a :meth:`connect` that sleeps between passes."""
+        self._wakeup.set()
+
+    def skip_last(self) -> None:
+        """Make the next :meth:`connect` start with the host after the one connected to
+        last (one that accepted TCP but never answered CONNECT, say)."""
+        if self.last in self.hosts:
+            self._first = (self.hosts.index(self.last) + 1) % len(self.hosts)
+
+    def name_for(self, host_and_port: HostAndPort) -> str:
+        """The host name to check a broker's certificate against: an added loopback entry
+        stands for the named host it was derived from."""
+        return self.derived_from.get(host_and_port, host_and_port)[0]
+
+    def set_ssl(self, for_hosts: Iterable[HostAndPort], settings: TLSSettings) -> None:
+        """Use ``settings`` for the given hosts."""
+        for host_and_port in for_hosts:
+            self.ssl_params[host_and_port] = settings.as_dict()
+
+    def get_ssl(self, host_and_port: HostAndPort | None) -> dict[str, Any] | None:
+        """The TLS settings of ``host_and_port`` (an added loopback entry's are those of the
+        entry it stands for), or ``None``."""
+        if host_and_port is None:
+            return None
+        params = self.ssl_params.get(host_and_port)
+        if params is None and host_and_port in self.derived_from:
+            params = self.ssl_params.get(self.derived_from[host_and_port])
+        return params
+
+
+class FailoverMixin:
+    """The host-list methods of a transport that has a :class:`HostList` in ``_hosts``
+    (the TCP transport and the WebSocket adapter)."""
+
+    _hosts: HostList
+    _timeout: float | None
+    current_host_and_port: HostAndPort | None
+
+    @property
+    def timeout(self) -> float | None:
+        """The connect (and handshake) timeout in seconds, or ``None``."""
+        return self._timeout
+
+    @property
+    def host_and_ports(self) -> list[HostAndPort]:
+        """The hosts tried, in order (loopback entries added first)."""
+        return list(self._hosts.hosts)
+
+    def skip_current_host(self) -> None:
+        """Make the next connection attempt start with the host after the one connected to
+        last (used when a host accepted TCP but never answered CONNECT)."""
+        self._hosts.skip_last()
+
+    def set_ssl(
+        self,
+        for_hosts: Iterable[HostAndPort] = (),
+        key_file: str | None = None,
+        cert_file: str | None = None,
+        ca_certs: str | None = None,
+        cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
+        ssl_version: Any = DEFAULT_SSL_VERSION,
+        password: Any = None,
+        verify: bool = True,
+        ssl_context: Any = None,
+    ) -> None:
+        """Use TLS for the given ``(host, port)`` entries.
+
+        Args:
+            for_hosts: the entries of ``host_and_ports`` to secure.  Loopback entries the
+                transport adds for a local host inherit its settings, and the broker's
+                certificate is checked against that host's name.
+            key_file: private key file (PEM); defaults to ``cert_file``.
+            cert_file: client certificate chain file (PEM), for mutual TLS.
+            ca_certs: CA bundle to verify the broker with; the system's when ``None``.
+            cert_validator: ``f(cert_dict, hostname) -> (ok, error_message)``, an extra
+                check of the broker's certificate after the handshake.
+            ssl_version: protocol constant for ``ssl.SSLContext``.
+            password: password of the key file.
+            verify: verify the broker's certificate and host name (``False`` disables
+                both; do this only for tests).
+            ssl_context: a ready ``ssl.SSLContext`` to use as is (ciphers, minimum
+                version, your own checks); the other arguments but ``cert_validator`` are
+                then ignored.
+        """
+        settings = TLSSettings(
+            key_file=key_file,
+            cert_file=cert_file,
+            ca_certs=ca_certs,
+            cert_validator=cert_validator,
+            ssl_version=ssl_version,
+            password=password,
+            verify=verify,
+            ssl_context=ssl_context,
+        )
+        self._hosts.set_ssl(for_hosts, settings)
+
+    def get_ssl(self, host_and_port: HostAndPort | None = None) -> dict[str, Any] | None:
+        """The TLS settings dict of ``host_and_port`` (default: the connected one)."""
+        key = host_and_port if host_and_port is not None else self.current_host_and_port
+        return self._hosts.get_ssl(key)
+
+
+def _verbose() -> bool:
+    # Whether connection warnings carry tracebacks (stomp.log.verbose).
+    from stomp import log as stomp_log
+
+    return bool(getattr(stomp_log, "verbose", False))
