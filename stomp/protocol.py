@@ -218,9 +218,12 @@ class Protocol10(ConnectionListener):
         Raises:
             NotConnectedException: the connection is not open.
         """
-        _require(destination, "destination")
-        _require(body, "body")
-        frame_headers = _merge(headers, keyword_headers)
+        if destination is None:
+            raise AssertionError("'destination' is required")
+        if body is None:
+            raise AssertionError("'body' is required")
+        # keyword_headers is this call's own dict: used as is when there is nothing to merge.
+        frame_headers = {**headers, **keyword_headers} if headers else keyword_headers
         frame_headers[HDR_DESTINATION] = destination
         if content_type:
             frame_headers[HDR_CONTENT_TYPE] = content_type
