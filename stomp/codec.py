@@ -280,13 +280,14 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     cmd = frame.cmd
     if not cmd:
         return b"\n"
-    if "\n" in cmd or "\r" in cmd or "\0" in cmd:
-        raise FrameError(f"command {cmd!r} contains a line end or NUL")
-    if not cmd.isascii():
-        try:
-            cmd.encode("utf-8")
-        except UnicodeEncodeError:
-            raise FrameError(f"command {cmd!r} is not valid Unicode") from None
+    if cmd not in _COMMANDS:  # (the standard commands need no checks)
+        if "\n" in cmd or "\r" in cmd or "\0" in cmd:
+            raise FrameError(f"command {cmd!r} contains a line end or NUL")
+        if not cmd.isascii():
+            try:
+                cmd.encode("utf-8")
+            except UnicodeEncodeError:
+                raise FrameError(f"command {cmd!r} is not valid Unicode") from None
     body = _body_bytes(frame.body)
     headers = frame.headers
     if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
@@ -671,12 +672,19 @@ class FrameDecoder:
                     break
 
             body: str | bytes
-            if auto_decode:
-                body = buf[body_start:body_end].decode("utf-8", "replace")
-            elif is_bytes:
-                body = buf[body_start:body_end]  # type: ignore[assignment]
+            if is_bytes or body_end - body_start < 8192:
+                if auto_decode:
+                    body = buf[body_start:body_end].decode("utf-8", "replace")
+                elif is_bytes:
+                    body = buf[body_start:body_end]  # type: ignore[assignment]
+                else:
+                    body = bytes(buf[body_start:body_end])
+            # A large body in the buffer: straight from it, without copying the body first
+            # (the view is gone again before the buffer is resized).
+            elif auto_decode:
+                body = str(memoryview(buf)[body_start:body_end], "utf-8", "replace")
             else:
-                body = bytes(buf[body_start:body_end])
+                body = bytes(memoryview(buf)[body_start:body_end])
             frame = new_frame(Frame)
             frame.cmd = cmd
             frame.headers = headers
