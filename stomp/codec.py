@@ -531,7 +531,8 @@ class FrameDecoder:
         if buf is self._buf:
             del buf[:pos]
         elif pos < len(buf):
-            self._buf = bytearray(buf[pos:])
+            # (through a view: one copy of the partial frame, not two)
+            self._buf = bytearray(memoryview(buf)[pos:]) if pos else bytearray(buf)
         return frames
 
     def _fail(self, reason: str, where: int) -> FrameError:
