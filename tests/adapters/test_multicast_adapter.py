@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import WAIT
 from fakebroker import EventLog
+from wsserver import WAIT
 
 from stomp.adapter import multicast
 from stomp.adapter.multicast import MCAST_GRP, MCAST_PORT, MulticastConnection

@@ -11,7 +11,8 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import (
+from fakebroker import EventLog
+from wsserver import (
     OP_BINARY,
     OP_CLOSE,
     OP_CONT,
@@ -23,7 +24,6 @@ from conftest import (
     WSServer,
     connected_frame,
 )
-from fakebroker import EventLog
 
 from stomp.adapter import ws as ws_adapter
 from stomp.adapter.ws import WSStompConnection, WSTransport

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import WAIT
 from fakebroker import EventLog
+from wsserver import WAIT
 
 import stomp
 from brokerinfo import RABBITMQ_WEB_STOMP, RABBITMQ_WEB_STOMP_PATH
