@@ -9,9 +9,11 @@ test (leaked by an earlier one, which was reported there) are not counted again.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -45,3 +47,29 @@ def _no_library_thread_left() -> Iterator[None]:
     if left:
         names = sorted(t.name for t in left)
         pytest.fail(f"library threads still running after the test: {names}", pytrace=False)
+
+
+# ---------------------------------------------------------------- TLS (trustme)
+
+
+@pytest.fixture(scope="session")
+def ca() -> Any:
+    """A throw-away certificate authority (``trustme``)."""
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_file(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test CA's certificate, as a PEM file."""
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def server_tls(ca: Any) -> ssl.SSLContext:
+    """A server-side TLS context with a certificate for 127.0.0.1, ::1 and localhost."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "::1", "localhost").configure_cert(context)
+    return context

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import socket
-import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,32 +43,6 @@ def ws_server() -> Iterator[WSServer]:
     server = WSServer()
     yield server
     server.close()
-
-
-# ---------------------------------------------------------------- TLS
-
-
-@pytest.fixture(scope="session")
-def ca() -> Any:
-    """A throw-away certificate authority (``trustme``)."""
-    trustme = pytest.importorskip("trustme")
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_file(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The test CA's certificate, as a PEM file."""
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="session")
-def server_tls(ca: Any) -> ssl.SSLContext:
-    """A server TLS context with a certificate for 127.0.0.1 and localhost."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
 
 
 # ---------------------------------------------------------------- multicast

@@ -3,7 +3,6 @@ always closed at teardown, refused ports and a test CA for TLS."""
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -80,26 +79,3 @@ def refused() -> Iterator[Callable[..., RefusedPort]]:
     yield make
     for port in ports:
         port.close()
-
-
-@pytest.fixture(scope="session")
-def ca() -> Any:
-    """A throw-away certificate authority (``trustme``)."""
-    trustme = pytest.importorskip("trustme")
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_file(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The test CA's certificate, as a PEM file."""
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="session")
-def server_tls(ca: Any) -> ssl.SSLContext:
-    """A server-side TLS context with a certificate for 127.0.0.1, ::1 and localhost."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "::1", "localhost").configure_cert(context)
-    return context
