@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from stomp import log as stomp_log
 from stomp import utils
 from stomp.exception import ConnectFailedException
 from stomp.tls import DEFAULT_SSL_VERSION, TLSSettings
@@ -258,7 +259,5 @@ class FailoverMixin:
 
 
 def _verbose() -> bool:
-    # Whether connection warnings carry tracebacks (stomp.log.verbose).
-    from stomp import log as stomp_log
-
-    return bool(getattr(stomp_log, "verbose", False))
+    # Whether connection warnings carry tracebacks (stomp.log.verbose, set at run time).
+    return bool(stomp_log.verbose)
