@@ -22,19 +22,30 @@ import logging
 import threading
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stomp import utils
 from stomp.exception import NotConnectedException
 from stomp.listener import Publisher, WaitingListener
 from stomp.protocol import *  # noqa: F403  (stomp.py re-exports these names here)
 from stomp.protocol import Protocol10, Protocol11, Protocol12
+from stomp.tls import forward
 from stomp.transport import *  # noqa: F403
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
 
 __all__ = ["BaseConnection", "StompConnection10", "StompConnection11", "StompConnection12"]
 
 _log = logging.getLogger("stomp.py")
+
+if TYPE_CHECKING:
+    from stomp.tls import DEFAULT_SSL_VERSION as DEFAULT_SSL_VERSION
+    from stomp.tls import SSLError as SSLError
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_SSL_VERSION and SSLError, re-exported from stomp.transport as stomp.py does,
+    # import ssl on first use.
+    return forward(__name__, name)
 
 
 class BaseConnection(Publisher):

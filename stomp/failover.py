@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from stomp import log as stomp_log
 from stomp import utils
 from stomp.exception import ConnectFailedException
-from stomp.tls import DEFAULT_SSL_VERSION, TLSSettings
+from stomp.tls import TLSSettings
 
 log = logging.getLogger("stomp.py")
 
@@ -216,7 +216,7 @@ class FailoverMixin:
         cert_file: str | None = None,
         ca_certs: str | None = None,
         cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
-        ssl_version: Any = DEFAULT_SSL_VERSION,
+        ssl_version: Any = None,
         password: Any = None,
         verify: bool = True,
         ssl_context: Any = None,
@@ -232,7 +232,8 @@ class FailoverMixin:
             ca_certs: CA bundle to verify the broker with; the system's when ``None``.
             cert_validator: ``f(cert_dict, hostname) -> (ok, error_message)``, an extra
                 check of the broker's certificate after the handshake.
-            ssl_version: protocol constant for ``ssl.SSLContext``.
+            ssl_version: protocol constant for ``ssl.SSLContext``; ``None`` (the default)
+                stands for :data:`stomp.tls.DEFAULT_SSL_VERSION`, ``ssl.PROTOCOL_TLS_CLIENT``.
             password: password of the key file.
             verify: verify the broker's certificate and host name (``False`` disables
                 both; do this only for tests).

@@ -1,4 +1,10 @@
-"""TLS settings for the TCP transport (``set_ssl``)."""
+"""TLS settings for the TCP transport (``set_ssl``).
+
+The :mod:`ssl` module is imported on first use, not when :mod:`stomp` is imported: it is
+the largest part of the import time of a client that never uses TLS.
+:data:`DEFAULT_SSL_VERSION` and :data:`SSLError` are resolved (and ``ssl`` imported) when
+first read.
+"""
 
 from __future__ import annotations
 
@@ -7,46 +13,130 @@ import logging
 import os
 import select
 import socket
+import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
+if TYPE_CHECKING:
     import ssl
-except ImportError:  # pragma: no cover - Python built without OpenSSL
-    ssl = None  # type: ignore[assignment]
 
 log = logging.getLogger("stomp.py")
 
+# Resolved on first access by the module __getattr__ below; declared here for mypy.
+
 #: The default ``ssl_version``: ``ssl.PROTOCOL_TLS_CLIENT`` (``None`` without ``ssl``).
-DEFAULT_SSL_VERSION: Any = getattr(ssl, "PROTOCOL_TLS_CLIENT", None)
+DEFAULT_SSL_VERSION: Any
 
 #: ``ssl.SSLError`` (a stand-in class when Python has no ``ssl`` module).
-SSLError: type[Exception] = ssl.SSLError if ssl is not None else type("SSLError", (OSError,), {})
+SSLError: type[Exception]
 
 
-@dataclass
+def _ssl() -> Any:
+    """The :mod:`ssl` module, imported now if need be (``None`` without OpenSSL)."""
+    try:
+        import ssl
+    except ImportError:  # pragma: no cover - Python built without OpenSSL
+        return None
+    return ssl
+
+
+def _lazy(name: str) -> Any:
+    # The value of a lazily resolved name, or AttributeError for any other name.
+    if name == "DEFAULT_SSL_VERSION":
+        return getattr(_ssl(), "PROTOCOL_TLS_CLIENT", None)
+    if name == "SSLError":
+        ssl = _ssl()
+        return ssl.SSLError if ssl is not None else _NoSSLError
+    raise AttributeError(name)
+
+
+def forward(module: str, name: str) -> Any:
+    """For another module's ``__getattr__``: :data:`DEFAULT_SSL_VERSION` and
+    :data:`SSLError`, which stomp.py also has in that module; else ``AttributeError``."""
+    if name in ("DEFAULT_SSL_VERSION", "SSLError"):
+        return globals().get(name) or __getattr__(name)
+    raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+
+class _NoSSLError(OSError):
+    """Stands for ``ssl.SSLError`` on a Python built without OpenSSL."""
+
+
+def __getattr__(name: str) -> Any:
+    # Module attributes DEFAULT_SSL_VERSION and SSLError: resolved (importing ssl) on use.
+    try:
+        value = _lazy(name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+_FIELDS = (
+    "key_file",
+    "cert_file",
+    "ca_certs",
+    "cert_validator",
+    "ssl_version",
+    "password",
+    "verify",
+    "ssl_context",
+)
+
+
 class TLSSettings:
-    """What ``set_ssl`` was given for one host; see :meth:`stomp.transport.Transport.set_ssl`."""
+    """What ``set_ssl`` was given for one host; see :meth:`stomp.transport.Transport.set_ssl`.
 
-    key_file: str | None = None
-    cert_file: str | None = None
-    ca_certs: str | None = None
-    cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None
-    ssl_version: Any = DEFAULT_SSL_VERSION
-    password: Any = None
-    verify: bool = True
-    ssl_context: Any = None
+    ``ssl_version=None`` stands for :data:`DEFAULT_SSL_VERSION` and is stored as it.
 
-    def __post_init__(self) -> None:
-        if ssl is None:
+    Raises:
+        Exception: Python has no :mod:`ssl` module (as stomp.py says it).
+    """
+
+    __slots__ = _FIELDS
+
+    def __init__(
+        self,
+        key_file: str | None = None,
+        cert_file: str | None = None,
+        ca_certs: str | None = None,
+        cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
+        ssl_version: Any = None,
+        password: Any = None,
+        verify: bool = True,
+        ssl_context: Any = None,
+    ) -> None:
+        ssl = _ssl()
+        if ssl is None:  # pragma: no cover - Python built without OpenSSL
             raise Exception("SSL connection requested, but SSL library not found")
+        self.key_file = key_file
+        self.cert_file = cert_file
+        self.ca_certs = ca_certs
+        self.cert_validator = cert_validator
+        self.ssl_version = ssl.PROTOCOL_TLS_CLIENT if ssl_version is None else ssl_version
+        self.password = password
+        self.verify = verify
+        self.ssl_context = ssl_context
+
+    def __repr__(self) -> str:
+        # The password is not shown.
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in _FIELDS if name != "password"
+        )
+        return f"TLSSettings({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TLSSettings):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as the dict ``get_ssl`` returns."""
         # Shallow: an ssl_context cannot be copied, and a validator need not be.
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {name: getattr(self, name) for name in _FIELDS}
 
     def context(self) -> ssl.SSLContext:
         """The ``SSLContext`` to use: the one given, or one built from the settings."""
@@ -56,6 +146,7 @@ class TLSSettings:
             # ssl's own error does not say which file is missing.
             if path and not os.path.exists(path):
                 raise FileNotFoundError(errno.ENOENT, "Could not find file", path)
+        ssl = _ssl()
         context = ssl.SSLContext(self.ssl_version)
         if self.verify:
             context.verify_mode = ssl.CERT_REQUIRED
@@ -82,7 +173,7 @@ class TLSSettings:
             ok, message = self.cert_validator(tls.getpeercert(), host)
             if not ok:
                 tls.close()
-                raise ssl.SSLError(f"Server certificate validation failed: {message}")
+                raise _ssl().SSLError(f"Server certificate validation failed: {message}")
         return tls
 
 
@@ -112,11 +203,14 @@ class TLSStream:
     @classmethod
     def of(cls, sock: socket.socket) -> TLSStream | None:
         """A stream for ``sock`` if it is a TLS socket, else ``None``."""
+        # A TLS socket exists only if ssl was imported: do not import it to find out.
+        ssl = sys.modules.get("ssl")
         return cls(sock) if ssl is not None and isinstance(sock, ssl.SSLSocket) else None
 
     def recv(self, size: int) -> bytes:
         """Read up to ``size`` bytes, waiting until some arrive; ``b""`` at the end."""
         sock = self.sock
+        ssl = _ssl()
         while True:
             with self.lock:
                 try:
@@ -131,6 +225,7 @@ class TLSStream:
     def sendall(self, data: bytes) -> None:
         """Write all of ``data``, waiting as long as the socket cannot take more."""
         sock = self.sock
+        ssl = _ssl()
         view = memoryview(data)
         while view:
             with self.lock:

@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stomp import utils
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
@@ -36,19 +36,28 @@ from stomp.exception import (
 from stomp.failover import FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
 from stomp.keepalive import LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL, apply_keepalive
-from stomp.tls import DEFAULT_SSL_VERSION, SSLError, TLSSettings, TLSStream
+from stomp.tls import TLSSettings, TLSStream, forward
 from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
 
+# DEFAULT_SSL_VERSION and SSLError are here too, resolved on first use (module __getattr__).
 __all__ = [
-    "DEFAULT_SSL_VERSION",
     "LINUX_KEEPALIVE_AVAIL",
     "MAC_KEEPALIVE_AVAIL",
     "BaseTransport",
-    "SSLError",
     "Transport",
 ]
 
 log = logging.getLogger("stomp.py")
+
+if TYPE_CHECKING:
+    from stomp.tls import DEFAULT_SSL_VERSION as DEFAULT_SSL_VERSION
+    from stomp.tls import SSLError as SSLError
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_SSL_VERSION and SSLError (stomp.py's names here) import ssl on first use.
+    return forward(__name__, name)
+
 
 # Callbacks that take no argument, and the one that takes the host and port.
 _NO_ARGUMENT = frozenset({"heartbeat", "disconnected", "disconnecting", "heartbeat_timeout"})

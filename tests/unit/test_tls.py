@@ -295,3 +295,57 @@ def test_disconnect_over_tls_is_bounded_without_a_receipt(
     assert broker.last.wait_for_frame("SEND").body == b"last words"
     assert broker.last.wait_peer_closed()
     assert library_threads() == []
+
+
+def test_ssl_is_imported_only_when_used() -> None:
+    # `import stomp` leaves ssl alone (it is most of the import time); stomp.py's names for
+    # it resolve on first use, in the modules where stomp.py has them.
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys
+        import stomp
+        conn = stomp.Connection12([("127.0.0.1", 1)])
+        print("ssl" in sys.modules, "dataclasses" in sys.modules)
+        import stomp.connect, stomp.tls, stomp.transport
+        import ssl
+        print(stomp.transport.DEFAULT_SSL_VERSION is ssl.PROTOCOL_TLS_CLIENT,
+              stomp.connect.DEFAULT_SSL_VERSION is ssl.PROTOCOL_TLS_CLIENT,
+              stomp.transport.SSLError is ssl.SSLError, stomp.connect.SSLError is ssl.SSLError,
+              stomp.tls.SSLError is ssl.SSLError)
+        try:
+            stomp.transport.NO_SUCH_NAME
+        except AttributeError as error:
+            print(error)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "False False",
+        "True True True True True",
+        "module 'stomp.transport' has no attribute 'NO_SUCH_NAME'",
+    ]
+
+
+def test_tls_settings_default_version_and_repr() -> None:
+    from stomp.tls import TLSSettings
+
+    settings = TLSSettings(ca_certs="ca.pem", password="secret")
+    assert settings.ssl_version is ssl.PROTOCOL_TLS_CLIENT  # None stands for the default
+    assert settings.as_dict()["password"] == "secret"
+    assert "secret" not in repr(settings) and "ca.pem" in repr(settings)
+    assert settings == TLSSettings(ca_certs="ca.pem", password="secret")
+    assert settings != TLSSettings(ca_certs="other.pem", password="secret")
+    explicit = TLSSettings(ssl_version=ssl.PROTOCOL_TLS_CLIENT, ca_certs="ca.pem")
+    assert explicit.ssl_version is ssl.PROTOCOL_TLS_CLIENT
