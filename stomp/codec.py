@@ -416,6 +416,31 @@ def _check_unescaped(cmd: str, name: str, value: str) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+class _PendingFrame:
+    # A frame whose command and headers are decoded, waiting for the rest of its body.
+    __slots__ = ("cmd", "head", "headers", "held", "parts", "remaining", "size")
+
+    def __init__(self, cmd: str, headers: dict[str, str], size: int, head: bytes, held: int):
+        self.cmd = cmd
+        self.headers = headers
+        self.size = size  # the body's length (content-length)
+        self.head = head  # the frame's bytes before its body (to decode again if need be)
+        self.parts: list[bytes] = []  # the body received so far
+        self.held = held  # how many bytes of the stream this holds (head and parts)
+        # How many more bytes the frame needs: the rest of the body and the NUL.
+        self.remaining = size + len(head) + 1 - held
+
+
+def _new_frame(cmd: str, headers: dict[str, str], body: bytes, auto_decode: bool) -> Frame:
+    # A decoded frame (bypassing Frame.__init__'s argument handling).
+    frame = Frame.__new__(Frame)
+    frame.cmd = cmd
+    frame.headers = headers
+    frame.original_headers = headers.copy()
+    frame.body = body.decode("utf-8", "replace") if auto_decode else body
+    return frame
+
+
 class FrameDecoder:
     """Incremental STOMP frame decoder.
 
@@ -451,12 +476,13 @@ class FrameDecoder:
         self.max_body_bytes = max_body_bytes
         self.strict = strict
         self._buf = bytearray()
-        self._offset = 0  # stream position of self._buf[0]
-        # Where the scans of the partial frame at the start of _buf may resume, and how
-        # many bytes it needs in all when its content-length is known.
+        # Stream position of self._buf[0] (after the bytes a pending frame holds).
+        self._offset = 0
+        # Where the scans of the partial frame at the start of _buf may resume.
         self._head_scan = 0
         self._nul_scan = 0
-        self._need = 0
+        # A frame whose headers are decoded and whose body is still arriving.
+        self._pending: _PendingFrame | None = None
         self._error: FrameError | None = None
 
     @property
@@ -471,23 +497,31 @@ class FrameDecoder:
         self._version = version
         self._unescapes = _UNESCAPES[version]
         # Line-end rules changed: a buffered partial frame is scanned again from its start.
-        self._head_scan = self._nul_scan = self._need = 0
+        self._head_scan = self._nul_scan = 0
+        pending = getattr(self, "_pending", None)
+        self._pending = None
+        if pending is not None:
+            self._offset -= pending.held
+            self._buf = bytearray(b"".join([pending.head, *pending.parts]))
 
     @property
     def buffered(self) -> int:
         """How many received bytes wait for the rest of their frame."""
-        return len(self._buf)
+        pending = self._pending
+        return len(self._buf) + (pending.held if pending is not None else 0)
 
     @property
     def position(self) -> int:
         """How many bytes of the stream have been consumed by complete frames."""
-        return self._offset
+        pending = self._pending
+        return self._offset - (pending.held if pending is not None else 0)
 
     def reset(self) -> None:
         """Forget any partial frame and error, as for a new connection."""
         self._buf = bytearray()
         self._offset = 0
-        self._head_scan = self._nul_scan = self._need = 0
+        self._head_scan = self._nul_scan = 0
+        self._pending = None
         self._error = None
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
@@ -502,12 +536,16 @@ class FrameDecoder:
         """
         if self._error is not None:
             raise self._error
+        frames: list[Frame] = []
+        start = 0
+        if self._pending is not None:
+            start = self._continue_pending(data, frames)
+            if start < 0:
+                return frames
         buf: bytes | bytearray
         if self._buf:
             self._buf += data
             buf = self._buf
-            if len(buf) < self._need:
-                return []
             if self._nul_scan and b"\0" not in data and len(buf) <= self.max_body_bytes:
                 # Still inside a body without content-length: nothing to decode yet (past
                 # the body limit, _decode runs to report it).
@@ -518,11 +556,11 @@ class FrameDecoder:
         else:
             buf = bytes(data)
 
-        frames: list[Frame] = []
         try:
-            pos = self._decode(buf, frames)
+            pos = self._decode(buf, frames, start)
         except FrameError as exc:
             self._buf = bytearray()
+            self._pending = None
             exc.frames = frames
             self._error = exc
             raise
@@ -538,7 +576,39 @@ class FrameDecoder:
     def _fail(self, reason: str, where: int) -> FrameError:
         return FrameError(reason, self._offset + where)
 
-    def _decode(self, buf: bytes | bytearray, frames: list[Frame]) -> int:
+    def _continue_pending(self, data: bytes | bytearray | memoryview, frames: list[Frame]) -> int:
+        # More of the body of the pending frame.  Returns where the bytes after that frame
+        # start in ``data`` (the frame is then in ``frames``), or -1 when ``data`` is all
+        # body.  The body is joined once, when complete: no copy of the part received so
+        # far for each chunk, and its headers are not decoded again.
+        pending = self._pending
+        assert pending is not None
+        size = len(data)
+        if size < pending.remaining:
+            # (bytes can be kept as they are; other buffers may be reused by the caller)
+            pending.parts.append(data if type(data) is bytes else bytes(data))
+            pending.remaining -= size
+            pending.held += size
+            self._offset += size
+            return -1
+        nul = pending.remaining - 1
+        if data[nul] != 0:
+            error = self._fail(
+                f"the {pending.cmd} frame's {pending.size}-byte body (content-length) is "
+                f"followed by byte 0x{data[nul]:02x}, not NUL",
+                nul,
+            )
+            self._pending = None
+            self._buf = bytearray()
+            self._error = error
+            raise error
+        body = b"".join([*pending.parts, memoryview(data)[:nul]])
+        self._pending = None
+        frames.append(_new_frame(pending.cmd, pending.headers, body, self.auto_decode))
+        return nul + 1
+
+    def _decode(self, buf: bytes | bytearray, frames: list[Frame], start: int = 0) -> int:
+        # Decodes from ``start`` (> 0: right after the pending frame just completed).
         # Returns the position of the first byte not consumed.  The scan hints apply to the
         # partial frame that starts at position 0, and only to it.
         append = frames.append
@@ -550,10 +620,10 @@ class FrameDecoder:
         auto_decode = self.auto_decode
         is_bytes = type(buf) is bytes
         head_scan, nul_scan = self._head_scan, self._nul_scan
-        self._head_scan = self._nul_scan = self._need = 0
+        self._head_scan = self._nul_scan = 0
         new_frame = Frame.__new__
-        after_frame = False
-        pos = 0
+        after_frame = start > 0
+        pos = start
         while pos < end:
             byte = buf[pos]
             if byte == 10 or byte == 13:  # an EOL between frames
@@ -645,8 +715,14 @@ class FrameDecoder:
                     )
                 body_end = body_start + size
                 if body_end >= end:
-                    self._need = body_end + 1 - pos
-                    self._head_scan = head_end - pos
+                    # The body is still arriving: keep what is here of it, with the
+                    # headers, until the rest has come (see _continue_pending).
+                    self._pending = _PendingFrame(
+                        cmd, headers, size, bytes(buf[pos:body_start]), end - pos
+                    )
+                    if end > body_start:
+                        self._pending.parts.append(bytes(memoryview(buf)[body_start:end]))
+                    pos = end
                     break
                 if buf[body_end] != 0:
                     raise self._fail(

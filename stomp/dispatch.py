@@ -2,8 +2,8 @@
 
 A transport keeps its listeners in :attr:`ListenerDispatch.listeners` (a dict, as in
 stomp.py) and calls them through tables of bound methods, one per callback, built when a
-listener is registered or removed rather than looked up for every frame.  Listeners are
-called in the sorted order of their names; a listener whose callback is
+listener is registered or removed (each table when first needed) rather than looked up for
+every frame.  Listeners are called in the sorted order of their names; a listener whose callback is
 :class:`~stomp.listener.ConnectionListener`'s own no-op is left out of that callback's table.
 """
 
@@ -78,21 +78,50 @@ def _sorted_listeners(listeners: dict[Any, Any]) -> list[tuple[Any, Any]]:
         return sorted(listeners.items(), key=lambda item: str(item[0]))
 
 
+class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
+    """The bound methods to call per callback, for one state of the registry.
+
+    Each callback's tuple is built when it is first dispatched: a connection that is
+    set up and closed again (three registrations, a handful of callbacks) does not pay for
+    the callbacks it never calls.
+    """
+
+    __slots__ = ("_ordered",)
+
+    def __init__(self, listeners: dict[Any, Any]) -> None:
+        super().__init__()
+        self._ordered = [listener for _, listener in _sorted_listeners(listeners)]
+
+    def __missing__(self, kind: str) -> tuple[Callable[..., Any], ...]:
+        attribute = "on_" + kind
+        no_op = _NO_OPS.get(attribute)
+        found = []
+        for listener in self._ordered:
+            method = getattr(listener, attribute, None)
+            if method is None or getattr(method, "__func__", None) is no_op:
+                continue  # absent, or ConnectionListener's own no-op
+            found.append(method)
+        self[kind] = callbacks = tuple(found)
+        return callbacks
+
+
+# ConnectionListener's own no-op callbacks, by attribute name.
+_NO_OPS = {"on_" + name: getattr(ConnectionListener, "on_" + name) for name in CALLBACKS}
+
+
 class ListenerDispatch(Publisher):
     """The listener registry of a transport and the calls to the listeners."""
 
     def __init__(self) -> None:
-        self._callbacks: dict[str, tuple[Callable[..., Any], ...]] = {
-            name: () for name in CALLBACKS
-        }
+        self._callbacks: dict[str, tuple[Callable[..., Any], ...]] = _CallbackTable({})
         self.listeners: dict[Any, Any] = _ListenerRegistry(self._rebuild_callbacks)
 
     def set_listener(self, name: Any, listener: Any) -> None:
         """Register ``listener`` under ``name``, replacing any listener of that name.
 
-        Listeners are called in the sorted order of their names.  Their methods are looked
-        up here, once: a method assigned to a listener object after it was registered is
-        seen only after it is registered again.
+        Listeners are called in the sorted order of their names.  Their methods are not
+        looked up for every frame but once per callback after each change to the
+        listeners: set a listener's methods before registering it.
         """
         if listener is None:
             raise AssertionError("'listener' is required")
@@ -107,19 +136,7 @@ class ListenerDispatch(Publisher):
         return self.listeners.get(name)
 
     def _rebuild_callbacks(self) -> None:
-        ordered = _sorted_listeners(self.listeners)
-        table: dict[str, tuple[Callable[..., Any], ...]] = {}
-        for name in CALLBACKS:
-            attribute = "on_" + name
-            no_op = getattr(ConnectionListener, attribute)
-            found = []
-            for _, listener in ordered:
-                method = getattr(listener, attribute, None)
-                if method is None or getattr(type(listener), attribute, None) is no_op:
-                    continue  # absent, or ConnectionListener's own no-op
-                found.append(method)
-            table[name] = tuple(found)
-        self._callbacks = table
+        self._callbacks = _CallbackTable(self.listeners)
 
     def _call(self, kind: str, *args: Any) -> None:
         # Listener exceptions on library threads are logged and do not stop the others.

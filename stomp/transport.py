@@ -487,8 +487,11 @@ class Transport(FailoverMixin, BaseTransport):
     """TCP transport, with optional TLS, keep-alive and a list of hosts to fail over.
 
     The parameters are those of stomp.py 9.0.0's ``Transport``, in the same order; see the
-    connection classes for their meaning.  ``recv_bytes`` (the most bytes read per
-    ``recv``) defaults to 64 KiB here rather than 16 KiB: fewer, larger reads are faster.
+    connection classes for their meaning.  ``recv_bytes`` (the size of a read) defaults to
+    64 KiB here rather than 16 KiB: fewer, larger reads are faster.  While reads keep coming
+    back full (a burst of large frames), the read size grows to four times ``recv_bytes``,
+    and it drops back as soon as a read comes back less than half full of ``recv_bytes``:
+    a large read costs more than a small one when only a few bytes are waiting.
     """
 
     def __init__(
@@ -529,6 +532,7 @@ class Transport(FailoverMixin, BaseTransport):
         self.socket: socket.socket | None = None
         self.vhost = vhost
         self.recv_bytes = recv_bytes
+        self._read_size = 0  # the current read size when grown, else 0 (recv_bytes)
         self.bind_host_port = bind_host_port
         self._tls: TLSStream | None = None
 
@@ -599,19 +603,25 @@ class Transport(FailoverMixin, BaseTransport):
         self._last_sent = time.monotonic()
 
     def receive(self) -> bytes | None:
-        """Read up to ``recv_bytes`` bytes from the socket."""
+        """Read up to ``recv_bytes`` bytes from the socket (up to four times as many while
+        reads come back full)."""
         sock = self.socket
         if sock is None:
             return None
         tls = self._tls
+        base = self.recv_bytes
+        size = self._read_size or base
         try:
-            if tls is None:
-                return sock.recv(self.recv_bytes)
-            return tls.recv(self.recv_bytes)
+            data = sock.recv(size) if tls is None else tls.recv(size)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EINTR):
                 raise InterruptedException() from exc
             raise
+        if len(data) == size:
+            self._read_size = 4 * base
+        elif self._read_size and len(data) < base >> 1:
+            self._read_size = 0
+        return data
 
     def _bytes_waiting(self) -> bool:
         sock = self.socket

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stomp.codec import FrameDecoder
+from stomp.exception import FrameError
 
 
 def _stream(sizes: list[int], content_length: bool) -> tuple[bytes, list[bytes]]:
@@ -44,3 +45,66 @@ def test_partial_frame_kept_from_a_bytes_chunk() -> None:
     assert decoder.buffered == 30000
     frames = decoder.feed(bytearray(data[30000:]))
     assert [f.body for f in frames] == bodies
+
+
+def test_body_chunks_from_a_reused_buffer_are_copied() -> None:
+    # A caller that reads into one buffer and feeds views of it (recv_into) must not see
+    # the bodies of frames still arriving change when it reuses the buffer.
+    data, bodies = _stream([20000, 50, 30000], True)
+    decoder = FrameDecoder("1.2")
+    buffer = bytearray(4096)
+    frames = []
+    for start in range(0, len(data), 4096):
+        piece = data[start : start + 4096]
+        buffer[: len(piece)] = piece
+        frames += decoder.feed(memoryview(buffer)[: len(piece)])
+        buffer[:] = b"\xee" * len(buffer)  # the caller reuses its buffer
+    assert [f.body for f in frames if f.cmd == "MESSAGE"] == bodies
+
+
+def test_headers_and_position_while_a_body_arrives() -> None:
+    body = b"x" * 1000
+    frame = b"MESSAGE\ncontent-length:1000\nid:\\c7\n\n" + body + b"\0\n"
+    decoder = FrameDecoder("1.2")
+    assert decoder.feed(b"\n" + frame[:500]) != []  # a heart-beat, then 500 bytes of frame
+    assert (decoder.buffered, decoder.position) == (500, 1)
+    assert decoder.feed(frame[500:900]) == []
+    assert (decoder.buffered, decoder.position) == (900, 1)
+    frames = decoder.feed(frame[900:] + b"SEND\n\n\0")
+    assert [(f.cmd, f.headers, f.body) for f in frames] == [
+        ("MESSAGE", {"content-length": "1000", "id": ":7"}, body),
+        ("SEND", {}, b""),  # the EOL after the MESSAGE's NUL was its trailer, not a beat
+    ]
+    assert frames[0].original_headers == frames[0].headers
+    assert (decoder.buffered, decoder.position) == (0, 1 + len(frame) + 7)
+
+
+def test_missing_nul_after_a_body_that_arrived_in_pieces() -> None:
+    decoder = FrameDecoder("1.2")
+    decoder.feed(b"SEND\n\n\0MESSAGE\ncontent-length:10\n\n01234")
+    with pytest.raises(FrameError) as info:
+        decoder.feed(b"56789X")
+    assert info.value.offset == 7 + len(b"MESSAGE\ncontent-length:10\n\n") + 10
+    assert "followed by byte 0x58, not NUL" in info.value.reason
+    assert info.value.frames == []
+    with pytest.raises(FrameError):
+        decoder.feed(b"\0")  # errors are final
+
+
+def test_version_change_while_a_body_arrives() -> None:
+    # The headers already decoded under 1.0 rules are decoded again under 1.2's.
+    decoder = FrameDecoder("1.0")
+    assert decoder.feed(b"MESSAGE\ncontent-length:4\nid:a\\cb\n\nab") == []
+    decoder.version = "1.2"
+    assert decoder.buffered == len(b"MESSAGE\ncontent-length:4\nid:a\\cb\n\nab")
+    (frame,) = decoder.feed(b"cd\0")
+    assert (frame.headers["id"], frame.body) == ("a:b", b"abcd")
+    assert decoder.position == len(b"MESSAGE\ncontent-length:4\nid:a\\cb\n\nabcd\0")
+
+
+def test_auto_decode_of_a_body_split_inside_a_character() -> None:
+    body = "é" * 3000
+    data = b"MESSAGE\ncontent-length:6000\n\n" + body.encode() + b"\0"
+    decoder = FrameDecoder("1.2", auto_decode=True)
+    frames = decoder.feed(data[:101]) + decoder.feed(data[101:])  # 101: inside an "é"
+    assert [f.body for f in frames] == [body]

@@ -863,3 +863,27 @@ def test_bad_keepalive_tuple_raises_and_leaves_nothing_open(make_conn: Any, brok
     assert conn.transport.socket is None
     assert not conn.transport.running
     assert library_threads() == []
+
+
+def test_read_size_grows_while_reads_come_back_full() -> None:
+    # Bursts of large frames are read in larger pieces (fewer reads); a trickle of small
+    # frames goes back to recv_bytes, since a large read costs more when little is waiting.
+    from stomp.transport import Transport
+
+    class Socket:
+        def __init__(self, answers: list[int]) -> None:
+            self.answers = answers
+            self.sizes: list[int] = []
+
+        def recv(self, size: int) -> bytes:
+            self.sizes.append(size)
+            return b"x" * min(size, self.answers.pop(0))
+
+    transport = Transport([("127.0.0.1", 1)], recv_bytes=1000)
+    sock = Socket([1000, 4000, 3000, 600, 499, 10, 1000, 100])
+    transport.socket = sock  # type: ignore[assignment]
+    for _ in range(8):
+        transport.receive()
+    # full -> grow; full -> stay; 3000 and 600 (>= half of recv_bytes) -> stay grown;
+    # 499 -> back to recv_bytes; then the same again.
+    assert sock.sizes == [1000, 4000, 4000, 4000, 4000, 1000, 1000, 4000]
