@@ -291,54 +291,65 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     body = _body_bytes(frame.body)
     headers = frame.headers
     if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
-        head = _encode_plain_head(cmd, headers, body, version)
-        if head is not None:
-            return b"".join((head, body, b"\0"))
+        encoded = _encode_plain_head(cmd, headers, body, version)
+        if encoded is not None:
+            return encoded
     return _encode_general(cmd, headers, body, version)
+
+
+# Encoded header lines ("name:value\n", escaped), by protocol version and (name, value):
+# applications send the same destinations, content types and flags over and over.  Only
+# str names and values, and values short enough to be worth keeping; a full table starts
+# over, so it stays bounded whatever the traffic.
+_LINE_CACHES: Final[dict[str, dict[tuple[str, str], bytes]]] = {"1.1": {}, "1.2": {}}
+_LINE_CACHE_SIZE: Final = 2048
+_LINE_CACHE_VALUE: Final = 200
 
 
 def _encode_plain_head(
     cmd: str, headers: dict[Any, Any], body: bytes, version: str
 ) -> bytes | None:
-    # The common case of escaped frames, escaped in C over the whole header text rather
-    # than name by name: str names and values.  Names and values are joined with two
-    # placeholder characters (NUL between name and value, SOH between headers) so that
-    # escaping all of them at once cannot touch the separators.  None when the general
-    # path must decide (other value types, a placeholder in the text, an empty name, ...).
-    if "" in headers or ("content-length" not in headers and b"\0" in body):
+    # The common case of escaped frames: str names and values (``None`` values left out),
+    # written line by line from the cache.  None when the general path must decide (other
+    # value types, an empty name, a NUL in a body without content-length, a header that
+    # cannot be encoded ...).
+    cache = _LINE_CACHES.get(version)
+    if cache is None:  # (not a version name: the general path treats it as 1.2)
         return None
     try:
         names = sorted(headers)
     except TypeError:
         return None
-    parts: list[str] = []
+    parts = [cmd.encode("utf-8"), b"\n"]
     append = parts.append
+    length = False
     for name in names:
         value = headers[name]
         if name == "content-length":
-            append(f"content-length\0{len(body)}")
-        elif type(value) is str and type(name) is str:
-            append(name + "\0" + value)
+            append(b"content-length:%d\n" % len(body))
+            length = True
+        elif type(value) is str:
+            line = cache.get((name, value))
+            if line is None:
+                if type(name) is not str or not name:
+                    return None
+                try:
+                    line = f"{escape(name, version)}:{escape(value, version)}\n".encode()
+                except UnicodeEncodeError:
+                    return None
+                if len(value) <= _LINE_CACHE_VALUE:
+                    if len(cache) >= _LINE_CACHE_SIZE:
+                        cache.clear()
+                    cache[name, value] = line
+            append(line)
         elif value is not None:
             return None
-    if not parts:
-        return (cmd + "\n\n").encode("utf-8")
-    text = "\1".join(parts)
-    if text.count("\0") != len(parts) or text.count("\1") != len(parts) - 1:
+    if not length and b"\0" in body:
         return None
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if "\n" in text:
-        text = text.replace("\n", "\\n")
-    if ":" in text:
-        text = text.replace(":", "\\c")
-    if version == "1.2" and "\r" in text:
-        text = text.replace("\r", "\\r")
-    text = text.replace("\0", ":").replace("\1", "\n")
-    try:
-        return (cmd + "\n" + text + "\n\n").encode("utf-8")
-    except UnicodeEncodeError:
-        return None
+    append(b"\n")
+    append(body)
+    append(b"\0")
+    return b"".join(parts)
 
 
 def _encode_general(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes:

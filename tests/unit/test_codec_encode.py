@@ -406,3 +406,39 @@ def test_str_and_repr_of_a_frame_never_show_the_passcode():
     assert str(frame) == "{cmd=CONNECT,headers=[{'login': 'me', 'passcode': '********'}],body=}"
     assert "s3cr3t" not in repr(frame)
     assert frame.headers["passcode"] == "s3cr3t"  # the frame itself is unchanged
+
+
+# ---------------------------------------------------------------------------------------
+# The cache of encoded header lines
+# ---------------------------------------------------------------------------------------
+
+
+def test_cached_lines_follow_the_version() -> None:
+    # The same header, encoded for 1.2 then 1.1 then 1.2 again: each version's own rules
+    # every time (a line cached for one version is never written for the other).
+    headers = {"destination": "/queue/a", "x": "a\rb:c"}
+    for _ in range(2):
+        assert enc("SEND", headers, "", "1.2") == b"SEND\ndestination:/queue/a\nx:a\\rb\\cc\n\n\0"
+        assert enc("SEND", headers, "", "1.1") == b"SEND\ndestination:/queue/a\nx:a\rb\\cc\n\n\0"
+
+
+def test_cached_lines_never_stand_for_other_value_types() -> None:
+    # A str value is cached; an equal-looking non-str value is still written with str().
+    assert enc("SEND", {"priority": "1"}) == b"SEND\npriority:1\n\n\0"
+    assert enc("SEND", {"priority": True}) == b"SEND\npriority:True\n\n\0"
+    assert enc("SEND", {"priority": 1}) == b"SEND\npriority:1\n\n\0"
+
+
+def test_line_cache_stays_bounded() -> None:
+    from stomp import codec
+
+    cache = codec._LINE_CACHES["1.2"]
+    for i in range(3 * codec._LINE_CACHE_SIZE):
+        value = f"id-{i}"
+        assert (
+            enc("SEND", {"correlation-id": value}) == f"SEND\ncorrelation-id:{value}\n\n\0".encode()
+        )
+        assert len(cache) <= codec._LINE_CACHE_SIZE
+    long = "v" * (codec._LINE_CACHE_VALUE + 1)
+    assert enc("SEND", {"long": long}) == f"SEND\nlong:{long}\n\n\0".encode()
+    assert ("long", long) not in cache  # long values are encoded every time, not kept
