@@ -17,7 +17,10 @@ stomp.py first in even ones), after one untimed warm-up trial each.  For every p
 trials it computes the ratios (rate, client CPU time per message, p50 latency); a
 scenario's ratio is the median of its per-pair ratios.  Peak RSS is the worker process's
 ``ru_maxrss`` at the end of the scenario (a fresh worker per scenario, so it is the peak
-during that scenario, interpreter and import included).
+during that scenario, interpreter and import included).  A third worker (``--lib floor``,
+left out with ``--no-floor``) runs the same client code on the minimal client of
+``bench/floor`` in the same rounds, as the yardstick of what a pure-Python client cannot
+avoid; each library's rate and CPU per message are also given as fractions of its.
 
 Prints the results and the issue's targets with PASS/MISS, and writes ``bench/RESULTS.md``
 and ``bench/results/suite.json``.
@@ -47,6 +50,7 @@ from codec_bench import ensure_venv, stomppy_site_dir  # noqa: E402
 
 WORKER = BENCH / "suite_worker.py"
 SERVER = BENCH / "suite_server.py"
+FLOOR = BENCH / "floor"  # holds the minimal client's `stomp` package
 RESULTS_MD = BENCH / "RESULTS.md"
 RESULTS_JSON = BENCH / "results" / "suite.json"
 
@@ -194,6 +198,9 @@ def lib_command(lib: str, python: Path, args: list[str], skip_scan: bool = True)
     if lib == "ours":
         env["PYTHONPATH"] = str(REPO)
         return [sys.executable, *args], env
+    if lib == "floor":  # the minimal client, with this interpreter
+        env["PYTHONPATH"] = str(FLOOR)
+        return [sys.executable, *args], env
     env.pop("PYTHONPATH", None)
     return [str(python), "-I", *args], env
 
@@ -275,15 +282,19 @@ def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd
     deadline = time.monotonic() + args.timeout
     workers = {}
     trials: dict[str, list[dict]] = {"ours": [], "stomppy": []}
+    libs = {"ours": str(REPO / "stomp"), "stomppy": site_dir}
+    if args.floor:
+        trials["floor"] = []
+        libs["floor"] = str(FLOOR / "stomp")
     try:
-        workers["ours"] = Worker(
-            "ours", python, cwd, ["--expect-dir", str(REPO / "stomp")], deadline
-        )
-        workers["stomppy"] = Worker("stomppy", python, cwd, ["--expect-dir", site_dir], deadline)
-        for lib in ("ours", "stomppy"):  # warm-up, untimed
+        for lib, directory in libs.items():
+            workers[lib] = Worker(lib, python, cwd, ["--expect-dir", directory], deadline)
+        for lib in libs:  # warm-up, untimed
             workers[lib].trial(request, deadline)
         for r in range(args.rounds):
-            order = ("ours", "stomppy") if r % 2 == 0 else ("stomppy", "ours")
+            order = ["ours", "stomppy"] if r % 2 == 0 else ["stomppy", "ours"]
+            if args.floor:  # the floor's trial before, between or after the pair
+                order.insert(r % 3, "floor")
             for lib in order:
                 trials[lib].append(summarise_trial(workers[lib].trial(request, deadline)))
         error = None
@@ -316,6 +327,16 @@ def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd
             "min": min(ratios),
             "max": max(ratios),
         }
+    if trials.get("floor"):
+        # Each library against the minimal client, round by round.
+        row["floor"] = {"rate": statistics.median(t["rate"] for t in trials["floor"])}
+        row["floor"]["cpu"] = statistics.median(t["cpu"] for t in trials["floor"])
+        for lib in ("ours", "stomppy"):
+            for metric in ("rate", "cpu"):
+                row["floor"][f"{lib}_{metric}"] = statistics.median(
+                    a[metric] / b[metric]
+                    for a, b in zip(trials[lib], trials["floor"], strict=False)
+                )
     rss_o = max(t["maxrss_kib"] for t in trials["ours"])
     rss_t = max(t["maxrss_kib"] for t in trials["stomppy"])
     row["rss"] = {"ours": rss_o, "stomppy": rss_t, "ratio": rss_o / rss_t}
@@ -427,6 +448,26 @@ def tables(rows: list[dict], targets: list[tuple]) -> str:
             f"{rss['ours'] / 1024:.1f} / {rss['stomppy'] / 1024:.1f} MiB "
             f"({rss['ratio']:.2f}×) |"
         )
+    floors = [row for row in rows if "floor" in row]
+    if floors:
+        out += [
+            "",
+            "Against the minimal client (`bench/floor`: one format and one `sendall` per "
+            "frame, headers split into a dict, nothing else), run in the same rounds; each "
+            "library's rate and CPU/msg as a fraction of the minimal client's, and what the "
+            "target asks of stomp-ng in the same terms:",
+            "",
+            "| scenario | minimal client | CPU/msg | stomp-ng rate | stomp.py rate | "
+            "stomp-ng CPU | stomp.py CPU | target, as a fraction of the minimal client |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for row in floors:
+            f = row["floor"]
+            out.append(
+                f"| {row['label']} | {fmt_rate(f['rate'])} {row['unit']} | {fmt_us(f['cpu'])} "
+                f"| {f['ours_rate']:.2f} | {f['stomppy_rate']:.2f} | {f['ours_cpu']:.2f} | "
+                f"{f['stomppy_cpu']:.2f} | {_target_vs_floor(row)} |"
+            )
     out += [
         "",
         "Targets (ratios stomp-ng / stomp.py):",
@@ -436,6 +477,19 @@ def tables(rows: list[dict], targets: list[tuple]) -> str:
     ]
     out += [f"| {t[3]} | {row['label']} | {v} | {res} |" for t, row, v, res in targets]
     return "\n".join(out) + "\n"
+
+
+def _target_vs_floor(row: dict) -> str:
+    # A rate target of k x stomp.py is k x (stomp.py's rate / the minimal client's) of the
+    # minimal client's rate; a CPU target likewise.
+    sc = next(s for s in SCENARIOS if s.id == row["id"])
+    f = row["floor"]
+    parts = []
+    for metric, _, bound, _ in sc.targets:
+        if metric in ("rate", "cpu"):
+            word = "rate" if metric == "rate" else "CPU/msg"
+            parts.append(f"{word} {bound * f[f'stomppy_{metric}']:.2f}")
+    return ", ".join(parts)
 
 
 def evaluate(rows: list[dict]) -> list[tuple]:
@@ -543,6 +597,12 @@ def main() -> None:
     parser.add_argument("--profile", metavar="ID", help="cProfile stomp-ng on scenario ID")
     parser.add_argument("--profile-top", type=int, default=15, help="entries to print (15)")
     parser.add_argument("--no-write", action="store_true", help="only print")
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="leave out the minimal client (bench/floor) measured in the same rounds",
+    )
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = 3 if args.quick or args.profile else 11

@@ -3,7 +3,8 @@
 Started by ``run.py`` (never imported by the library) in the same way as
 ``codec_worker.py``: ``--lib ours`` with the project's interpreter and ``PYTHONPATH`` = the
 repository root; ``--lib stomppy`` with the python of ``bench/.venv-stomppy`` in isolated
-mode, so ``import stomp`` is stomp.py 9.0.0.  The client code below uses only stomp.py's
+mode, so ``import stomp`` is stomp.py 9.0.0; ``--lib floor`` with ``PYTHONPATH`` =
+``bench/floor``, whose ``stomp`` is the minimal client the other two are measured against.  The client code below uses only stomp.py's
 public API (``stomp.Connection12``, ``ConnectionListener``, ``send``/``subscribe``/``ack``),
 so both libraries run exactly the same code.
 
@@ -280,7 +281,7 @@ def profile_threads(directory: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lib", choices=("ours", "stomppy"), required=True)
+    parser.add_argument("--lib", choices=("ours", "stomppy", "floor"), required=True)
     parser.add_argument("--expect-dir", help="directory the imported stomp package must be in")
     parser.add_argument("--profile-dir", help="cProfile every thread; one file per thread here")
     args = parser.parse_args()
