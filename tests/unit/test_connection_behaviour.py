@@ -760,6 +760,24 @@ def test_listener_without_some_callbacks(make_conn: Any, make_broker: Any) -> No
     assert got.wait(3)
 
 
+def test_function_set_on_a_listener_instance_is_called(make_conn: Any, broker: Any) -> None:
+    # A plain ConnectionListener whose on_message is an instance attribute (set before
+    # registering): called, like a method of a subclass; the no-ops of the others are not.
+    conn = _connected(make_conn, broker)
+    got: list[Any] = []
+    listener = stomp.ConnectionListener()
+    listener.on_message = got.append  # type: ignore[method-assign]
+    conn.set_listener("a", listener)
+    conn.set_listener("b", stomp.ConnectionListener())
+    assert conn.transport._callbacks["message"] == (got.append,)
+    log = EventLog()
+    conn.set_listener("c", log)  # called after "a" for each frame (name order)
+    broker.last.send_message(body="hello")
+    broker.last.send_message(body="again")
+    log.wait_for("message", count=2)
+    assert [frame.body for frame in got] == ["hello", "again"]
+
+
 @pytest.mark.parametrize("reply", ["silent", "connected"])
 def test_disconnect_right_after_connect_without_wait(
     make_conn: Any, make_broker: Any, reply: str
