@@ -1,10 +1,11 @@
 """Listener registration and dispatch, for transports.
 
 A transport keeps its listeners in :attr:`ListenerDispatch.listeners` (a dict, as in
-stomp.py) and calls them through tables of bound methods, one per callback, built when a
+stomp.py) and calls them through tables of bound methods, one per callback, rebuilt when a
 listener is registered or removed (each table when first needed) rather than looked up for
-every frame.  Listeners are called in the sorted order of their names; a listener whose callback is
-:class:`~stomp.listener.ConnectionListener`'s own no-op is left out of that callback's table.
+every frame.  Listeners are called in the sorted order of their names; a listener whose
+callback is :class:`~stomp.listener.ConnectionListener`'s own no-op is left out of that
+callback's table.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
         found = []
         for listener in self._ordered:
             method = getattr(listener, attribute, None)
-            if method is None or getattr(method, "__func__", None) is no_op:
+            if method is None or (no_op is not None and getattr(method, "__func__", 0) is no_op):
                 continue  # absent, or ConnectionListener's own no-op
             found.append(method)
         self[kind] = callbacks = tuple(found)

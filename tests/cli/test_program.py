@@ -264,7 +264,15 @@ def test_terminal_history_and_completion(fake_broker: FakeBroker, tmp_path: Path
             # just before input() starts waiting is only noticed at the next key (CPython).
             seen += _read_until(fd, b"> ")
         os.write(fd, b"\x03")  # Ctrl-C
-        seen += _read_until(fd, b"please wait")
+        try:
+            seen += _read_until(fd, b"please wait", timeout=3.0)
+        except AssertionError:
+            # The prompt is printed just before readline starts waiting, and a SIGINT that
+            # lands in between is only acted on once input() returns (CPython checks for
+            # it when its wait is interrupted): Enter makes input() return, and the pending
+            # Ctrl-C then stops the client before the empty line is handled.
+            os.write(fd, b"\n")
+            seen += _read_until(fd, b"please wait")
         _, status = os.waitpid(pid, 0)
     finally:
         os.close(fd)
