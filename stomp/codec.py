@@ -291,7 +291,7 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     body = _body_bytes(frame.body)
     headers = frame.headers
     if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
-        encoded = _encode_plain_head(cmd, headers, body, version)
+        encoded = _encode_common(cmd, headers, body, version)
         if encoded is not None:
             return encoded
     return _encode_general(cmd, headers, body, version)
@@ -306,9 +306,7 @@ _LINE_CACHE_SIZE: Final = 2048
 _LINE_CACHE_VALUE: Final = 200
 
 
-def _encode_plain_head(
-    cmd: str, headers: dict[Any, Any], body: bytes, version: str
-) -> bytes | None:
+def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes | None:
     # The common case of escaped frames: str names and values (``None`` values left out),
     # written line by line from the cache.  None when the general path must decide (other
     # value types, an empty name, a NUL in a body without content-length, a header that
@@ -429,7 +427,7 @@ def _check_unescaped(cmd: str, name: str, value: str) -> None:
 
 class _PendingFrame:
     # A frame whose command and headers are decoded, waiting for the rest of its body.
-    __slots__ = ("cmd", "head", "headers", "held", "parts", "remaining", "size")
+    __slots__ = ("cmd", "head", "headers", "parts", "remaining", "size")
 
     def __init__(self, cmd: str, headers: dict[str, str], size: int, head: bytes, held: int):
         self.cmd = cmd
@@ -437,9 +435,13 @@ class _PendingFrame:
         self.size = size  # the body's length (content-length)
         self.head = head  # the frame's bytes before its body (to decode again if need be)
         self.parts: list[bytes] = []  # the body received so far
-        self.held = held  # how many bytes of the stream this holds (head and parts)
         # How many more bytes the frame needs: the rest of the body and the NUL.
         self.remaining = size + len(head) + 1 - held
+
+    @property
+    def held(self) -> int:
+        """How many bytes of the stream this holds (the head and the body so far)."""
+        return len(self.head) + self.size + 1 - self.remaining
 
 
 def _new_frame(cmd: str, headers: dict[str, str], body: bytes, auto_decode: bool) -> Frame:
@@ -481,19 +483,16 @@ class FrameDecoder:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         strict: bool = False,
     ) -> None:
-        self.version = version
+        self._buf = bytearray()
+        # Stream position of self._buf[0] (after the bytes a pending frame holds).
+        self._offset = 0
+        # A frame whose headers are decoded and whose body is still arriving.
+        self._pending: _PendingFrame | None = None
+        self.version = version  # (sets the scan hints too)
         self.auto_decode = auto_decode
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         self.strict = strict
-        self._buf = bytearray()
-        # Stream position of self._buf[0] (after the bytes a pending frame holds).
-        self._offset = 0
-        # Where the scans of the partial frame at the start of _buf may resume.
-        self._head_scan = 0
-        self._nul_scan = 0
-        # A frame whose headers are decoded and whose body is still arriving.
-        self._pending: _PendingFrame | None = None
         self._error: FrameError | None = None
 
     @property
@@ -507,10 +506,11 @@ class FrameDecoder:
             raise ValueError(f"unknown STOMP version {version!r}; expected one of {VERSIONS}")
         self._version = version
         self._unescapes = _UNESCAPES[version]
-        # Line-end rules changed: a buffered partial frame is scanned again from its start.
+        # Line-end rules changed: a buffered partial frame is scanned again from its start
+        # (the scan hints: where the scans of the partial frame at the start of _buf may
+        # resume), and a pending frame's headers are decoded again.
         self._head_scan = self._nul_scan = 0
-        pending = getattr(self, "_pending", None)
-        self._pending = None
+        pending, self._pending = self._pending, None
         if pending is not None:
             self._offset -= pending.held
             self._buf = bytearray(b"".join([pending.head, *pending.parts]))
@@ -548,26 +548,25 @@ class FrameDecoder:
         if self._error is not None:
             raise self._error
         frames: list[Frame] = []
-        start = 0
-        if self._pending is not None:
-            start = self._continue_pending(data, frames)
-            if start < 0:
-                return frames
         buf: bytes | bytearray
-        if self._buf:
-            self._buf += data
-            buf = self._buf
-            if self._nul_scan and b"\0" not in data and len(buf) <= self.max_body_bytes:
-                # Still inside a body without content-length: nothing to decode yet (past
-                # the body limit, _decode runs to report it).
-                self._nul_scan = len(buf)
-                return []
-        elif type(data) is bytes:
-            buf = data
-        else:
-            buf = bytes(data)
-
         try:
+            start = 0
+            if self._pending is not None:
+                start = self._continue_pending(data, frames)
+                if start < 0:
+                    return frames
+            if self._buf:
+                self._buf += data
+                buf = self._buf
+                if self._nul_scan and b"\0" not in data and len(buf) <= self.max_body_bytes:
+                    # Still inside a body without content-length: nothing to decode yet
+                    # (past the body limit, _decode runs to report it).
+                    self._nul_scan = len(buf)
+                    return []
+            elif type(data) is bytes:
+                buf = data
+            else:
+                buf = bytes(data)
             pos = self._decode(buf, frames, start)
         except FrameError as exc:
             self._buf = bytearray()
@@ -599,20 +598,15 @@ class FrameDecoder:
             # (bytes can be kept as they are; other buffers may be reused by the caller)
             pending.parts.append(data if type(data) is bytes else bytes(data))
             pending.remaining -= size
-            pending.held += size
             self._offset += size
             return -1
         nul = pending.remaining - 1
         if data[nul] != 0:
-            error = self._fail(
+            raise self._fail(
                 f"the {pending.cmd} frame's {pending.size}-byte body (content-length) is "
                 f"followed by byte 0x{data[nul]:02x}, not NUL",
                 nul,
             )
-            self._pending = None
-            self._buf = bytearray()
-            self._error = error
-            raise error
         body = b"".join([*pending.parts, memoryview(data)[:nul]])
         self._pending = None
         frames.append(_new_frame(pending.cmd, pending.headers, body, self.auto_decode))

@@ -41,36 +41,30 @@ def _ssl() -> Any:
     return ssl
 
 
-def _lazy(name: str) -> Any:
-    # The value of a lazily resolved name, or AttributeError for any other name.
-    if name == "DEFAULT_SSL_VERSION":
-        return getattr(_ssl(), "PROTOCOL_TLS_CLIENT", None)
-    if name == "SSLError":
-        ssl = _ssl()
-        return ssl.SSLError if ssl is not None else _NoSSLError
-    raise AttributeError(name)
-
-
-def forward(module: str, name: str) -> Any:
-    """For another module's ``__getattr__``: :data:`DEFAULT_SSL_VERSION` and
-    :data:`SSLError`, which stomp.py also has in that module; else ``AttributeError``."""
-    if name in ("DEFAULT_SSL_VERSION", "SSLError"):
-        return globals().get(name) or __getattr__(name)
-    raise AttributeError(f"module {module!r} has no attribute {name!r}")
-
-
 class _NoSSLError(OSError):
     """Stands for ``ssl.SSLError`` on a Python built without OpenSSL."""
 
 
 def __getattr__(name: str) -> Any:
     # Module attributes DEFAULT_SSL_VERSION and SSLError: resolved (importing ssl) on use.
-    try:
-        value = _lazy(name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    # (the name first: the import system asks modules for other attributes)
+    if name == "DEFAULT_SSL_VERSION":
+        value = getattr(_ssl(), "PROTOCOL_TLS_CLIENT", None)
+    elif name == "SSLError":
+        ssl = _ssl()
+        value = ssl.SSLError if ssl is not None else _NoSSLError
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def forward(module: str, name: str) -> Any:
+    """For another module's ``__getattr__``: :data:`DEFAULT_SSL_VERSION` and
+    :data:`SSLError`, which stomp.py also has in that module; else ``AttributeError``."""
+    if name in ("DEFAULT_SSL_VERSION", "SSLError"):
+        return getattr(sys.modules[__name__], name)
+    raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
 
 _FIELDS = (
@@ -198,6 +192,7 @@ class TLSStream:
     def __init__(self, sock: ssl.SSLSocket) -> None:
         self.sock = sock
         self.lock = threading.Lock()
+        self._ssl = _ssl()  # (imported already: sock is a TLS socket)
         sock.setblocking(False)
 
     @classmethod
@@ -209,8 +204,7 @@ class TLSStream:
 
     def recv(self, size: int) -> bytes:
         """Read up to ``size`` bytes, waiting until some arrive; ``b""`` at the end."""
-        sock = self.sock
-        ssl = _ssl()
+        sock, ssl = self.sock, self._ssl
         while True:
             with self.lock:
                 try:
@@ -224,8 +218,7 @@ class TLSStream:
 
     def sendall(self, data: bytes) -> None:
         """Write all of ``data``, waiting as long as the socket cannot take more."""
-        sock = self.sock
-        ssl = _ssl()
+        sock, ssl = self.sock, self._ssl
         view = memoryview(data)
         while view:
             with self.lock:
