@@ -28,6 +28,9 @@ extensions = [
 autodoc_default_options = {
     "members": True,
     "show-inheritance": True,
+    # A module's own members, not its __all__: stomp.py-compatible modules list there the
+    # names of the modules they re-export (and os, re, socket ...), as stomp.py's have.
+    "ignore-module-all": True,
 }
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from stomp import connect, listener, log
+from stomp import connect, constants, exception, listener, log, protocol, transport, utils
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
 
@@ -86,7 +86,12 @@ __all__ = [
     "WaitingListener",
     "adapter",
     "connect",
+    "constants",
+    "exception",
     "listener",
     "log",
+    "protocol",
+    "transport",
     "tuple_version",
+    "utils",
 ]

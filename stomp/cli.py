@@ -560,10 +560,13 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         """An unknown command is an error."""
         self._error(f"Unknown command: {_command_name(line)}")
 
-    def _complete_destination(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+    def _complete_destination(
+        self, text: str, line: str, begidx: int = 0, endidx: int | None = None
+    ) -> list[str]:
         # Subscribed destinations, for the first argument only.  The whole word under the
         # cursor is matched, whatever readline counts as word delimiters ('/' by default).
-        head = line[:endidx]
+        # (cmd passes four arguments; stomp.py's signature has the first two.)
+        head = line if endidx is None else line[:endidx]
         words = head.split()
         word = words[-1] if words and not head[-1].isspace() else ""
         if len(words) - (1 if word else 0) != 1:
@@ -640,7 +643,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._subscribe(words[0], words[1] if len(words) > 1 else "auto")
 
     def help_subscribe(self) -> None:
-        self._help(
+        self.help(
             "subscribe <destination> [ack]",
             "Subscribe to a destination; its messages are printed as they arrive.",
             required=[("destination", "the name to receive messages from")],
@@ -665,7 +668,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         del self.subscriptions[destination]
 
     def help_unsubscribe(self) -> None:
-        self._help(
+        self.help(
             "unsubscribe <destination>",
             "Stop the subscription to a destination made with subscribe.",
             required=[("destination", "the destination given to subscribe")],
@@ -680,7 +683,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._send(words[0], " ".join(words[1:]), {})
 
     def help_send(self) -> None:
-        self._help(
+        self.help(
             "send <destination> <message>",
             "Send a message (in the open transaction, if any).",
             required=[
@@ -704,7 +707,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
                 self._error(f"No receipt {receipt_id} within {self.receipt_timeout:g} s")
 
     def help_sendrec(self) -> None:
-        self._help(
+        self.help(
             "sendrec <destination> <message>",
             "Send a message with a receipt header and block until the broker's RECEIPT"
             f" arrives ({TIMEOUT:g} s at most).",
@@ -723,7 +726,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._send(words[0], " ".join(words[2:]) + "\n", {"correlation-id": words[1]})
 
     def help_sendreply(self) -> None:
-        self._help(
+        self.help(
             "sendreply <destination> <correlation-id> <message>",
             "Send a reply: a message with a correlation-id header (in the open transaction, if any).",
             required=[
@@ -775,7 +778,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         return loaded
 
     def help_sendfile(self) -> None:
-        self._help(
+        self.help(
             "sendfile <destination> <filename> [headers.json]",
             "Send a file as a base64 message with a filename header; a client subscribed"
             " with this shell saves it in its working directory.",
@@ -793,18 +796,23 @@ class StompCLI(cmd.Cmd, ConnectionListener):
     do_ver = do_version
 
     def help_version(self) -> None:
-        self._help(
-            "version", "Show the stomp.py API version and the STOMP protocol version in use."
-        )
+        self.help("version", "Show the stomp.py API version and the STOMP protocol version in use.")
 
     help_ver = help_version
 
     def _acknowledge(self, command: str, args: str) -> None:
-        # ack and nack: the arguments each protocol version needs.
-        words = args.split()
+        # ack and nack.
         if command == "nack" and self.nversion < 1.1:
             self._error("nack is not available in STOMP 1.0 (connect with -S 1.1 or -S 1.2)")
             return
+        self.check_ack_nack(getattr(self.conn, command), args)
+
+    def check_ack_nack(self, acknackfunc: Any, args: str | Iterable[str]) -> None:
+        """Call ``acknackfunc`` (the connection's ``ack`` or ``nack``) with the arguments
+        the protocol version needs, taken from ``args`` (the command's argument text or a
+        list of words); print a usage error instead when they are missing."""
+        words = args.split() if isinstance(args, str) else list(args)
+        command = getattr(acknackfunc, "__name__", "ack")
         if self.nversion >= 1.2:
             if not words:
                 self._error(f"Expecting: {command} <ack-id>")
@@ -816,18 +824,17 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         elif not words:
             self._error(f"Expecting: {command} <message-id>")
             return
-        method = getattr(self.conn, command)
         if self.version == "1.1":
-            method(words[0], words[1], **self._transaction())
+            acknackfunc(words[0], words[1], **self._transaction())
         else:
-            method(words[0], **self._transaction())
+            acknackfunc(words[0], **self._transaction())
 
     def do_ack(self, args: str) -> None:
         """Acknowledge a message."""
         self._acknowledge("ack", args)
 
     def help_ack(self) -> None:
-        self._help(
+        self.help(
             "ack <message-id> [subscription-id]",
             "Acknowledge a message received on a subscription with ack mode client or"
             " client-individual. STOMP 1.0: ack <message-id>; 1.1: ack <message-id>"
@@ -841,7 +848,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._acknowledge("nack", args)
 
     def help_nack(self) -> None:
-        self._help(
+        self.help(
             "nack <message-id> [subscription]",
             "Tell the broker a message was not processed (STOMP 1.1 and 1.2); arguments as for ack.",
             required=[("message-id", "the message's message-id (1.2: its ack header)")],
@@ -857,7 +864,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._out(f"Transaction id: {self.transaction_id}")
 
     def help_begin(self) -> None:
-        self._help(
+        self.help(
             "begin",
             "Begin a transaction: the sends, acks and nacks that follow take effect at"
             " commit, or not at all after abort.",
@@ -873,7 +880,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self.transaction_id = None
 
     def help_commit(self) -> None:
-        self._help("commit", "Commit the open transaction.")
+        self.help("commit", "Commit the open transaction.")
 
     def do_abort(self, args: str) -> None:
         """Abort the open transaction."""
@@ -887,7 +894,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
     do_rollback = do_abort
 
     def help_abort(self) -> None:
-        self._help("abort", "Abort (roll back) the open transaction.")
+        self.help("abort", "Abort (roll back) the open transaction.")
 
     help_rollback = help_abort
 
@@ -911,7 +918,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
             self._error("Expecting: stats [on|off]")
 
     def help_stats(self) -> None:
-        self._help(
+        self.help(
             "stats [on|off]",
             "Count frames from now on (on), stop (off), or show the counts (no argument).",
             optional=[("on|off", "start or stop counting")],
@@ -954,7 +961,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         return False
 
     def help_run(self) -> None:
-        self._help(
+        self.help(
             "run <filename>",
             "Run the commands of a file, one per line (blank lines and lines starting with"
             " # are skipped), then wait for the receipts of the messages it sent. quit ends it.",
@@ -976,7 +983,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         return self.do_quit(args)
 
     def help_quit(self) -> None:
-        self._help("exit", "Disconnect and leave the client (also exit, quit, Ctrl-D and Ctrl-C).")
+        self.help("exit", "Disconnect and leave the client (also exit, quit, Ctrl-D and Ctrl-C).")
 
     help_exit = help_quit
     help_EOF = help_quit
@@ -984,13 +991,16 @@ class StompCLI(cmd.Cmd, ConnectionListener):
     def help_help(self) -> None:
         self._out("Quick help on commands")
 
-    def _help(
+    def help(
         self,
         usage: str,
         description: str,
         required: Iterable[tuple[str, str]] = (),
         optional: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """Print a help block: usage, required and optional parameters (``(name,
+        description)`` pairs), description (the format of stomp.py's ``help_*``)."""
+
         def heading(title: str) -> str:
             return f"{BOLD}{GREEN}{title}{NO_COLOUR}"
 

@@ -15,9 +15,10 @@ stomp.py):
 
 * Lines end with LF; in 1.2 an EOL may also be CR LF.  A CR that ends the command line, and
   CR LF between frames, are accepted for every version since they cannot mean anything else.
-* End-of-line bytes between frames are heart-beats.  The first EOL directly after a frame's
-  NUL, within the same :meth:`~FrameDecoder.feed` call, is taken as that frame's trailer
-  (ActiveMQ ends every frame with ``NUL LF``); every other one is reported as a heart-beat.
+* End-of-line bytes between frames are heart-beats, except those that directly follow a
+  frame's NUL within the same :meth:`~FrameDecoder.feed` call: they are that frame's
+  trailing padding (ActiveMQ ends every frame with ``NUL LF``; the specification allows any
+  number of EOLs after a frame), as stomp.py counts them.
 * Header names and values are escaped in 1.1 (``\\\\`` ``\\n`` ``\\c``) and 1.2 (also ``\\r``),
   never in 1.0 and never in CONNECT, STOMP and CONNECTED frames.
 * The first occurrence of a repeated header wins.
@@ -640,9 +641,7 @@ class FrameDecoder:
                     pos += 2
                 else:
                     pos += 1
-                if after_frame:
-                    after_frame = False  # the trailer of the frame just decoded
-                else:
+                if not after_frame:  # (else padding after the frame just decoded)
                     append(HEARTBEAT_FRAME)
                 continue
             after_frame = False

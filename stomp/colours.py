@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 
-__all__ = ["BOLD", "GREEN", "NO_COLOUR", "RED"]
+__all__ = ["BOLD", "GREEN", "NO_COLOUR", "RED", "platform"]
 
 _ANSI = platform.system().lower() != "windows"
 

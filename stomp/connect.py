@@ -24,16 +24,18 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from stomp import utils
+from stomp import _namespace, protocol, transport, utils
 from stomp.exception import NotConnectedException
 from stomp.listener import Publisher, WaitingListener
-from stomp.protocol import *  # noqa: F403  (stomp.py re-exports these names here)
 from stomp.protocol import Protocol10, Protocol11, Protocol12
-from stomp.tls import forward
-from stomp.transport import *  # noqa: F403
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
 
+# stomp.py's connect module star-imports its protocol and transport modules: their names
+# are here too (ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES and uuid resolved on
+# first use, see stomp._namespace).
 __all__ = ["BaseConnection", "StompConnection10", "StompConnection11", "StompConnection12"]
+__all__ += _namespace.reexport(globals(), protocol, transport)
+_namespace.forget(globals())
 
 _log = logging.getLogger("stomp.py")
 
@@ -43,9 +45,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # DEFAULT_SSL_VERSION and SSLError, re-exported from stomp.transport as stomp.py does,
-    # import ssl on first use.
-    return forward(__name__, name)
+    return _namespace.resolve(__name__, name)
 
 
 class BaseConnection(Publisher):

@@ -5,7 +5,9 @@ stomp.py) and calls them through tables of bound methods, one per callback, rebu
 listener is registered or removed (each table when first needed) rather than looked up for
 every frame.  Listeners are called in the sorted order of their names; a listener whose
 callback is :class:`~stomp.listener.ConnectionListener`'s own no-op is left out of that
-callback's table.
+callback's table, and so are the traffic stamps of a
+:class:`~stomp.listener.HeartbeatListener` whose transport is this one (the 1.1/1.2
+connection object): the transport stamps every read itself.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from stomp.listener import ConnectionListener, Publisher
+from stomp.listener import ConnectionListener, HeartbeatListener, Publisher
 
 __all__ = ["CALLBACKS", "ListenerDispatch"]
 
@@ -87,20 +89,28 @@ class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
     the callbacks it never calls.
     """
 
-    __slots__ = ("_ordered",)
+    __slots__ = ("_ordered", "_owner")
 
-    def __init__(self, listeners: dict[Any, Any]) -> None:
+    def __init__(self, listeners: dict[Any, Any], owner: object = None) -> None:
         super().__init__()
         self._ordered = [listener for _, listener in _sorted_listeners(listeners)]
+        self._owner = owner
 
     def __missing__(self, kind: str) -> tuple[Callable[..., Any], ...]:
         attribute = "on_" + kind
         no_op = _NO_OPS.get(attribute)
+        stamp = _TRAFFIC_STAMPS.get(attribute)
         found = []
         for listener in self._ordered:
             method = getattr(listener, attribute, None)
-            if method is None or (no_op is not None and getattr(method, "__func__", 0) is no_op):
-                continue  # absent, or ConnectionListener's own no-op
+            if method is None:
+                continue
+            function = getattr(method, "__func__", None)
+            if function is not None and (
+                function is no_op
+                or (function is stamp and getattr(listener, "transport", None) is self._owner)
+            ):
+                continue  # ConnectionListener's own no-op, or a stamp the transport makes
             found.append(method)
         self[kind] = callbacks = tuple(found)
         return callbacks
@@ -108,6 +118,12 @@ class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
 
 # ConnectionListener's own no-op callbacks, by attribute name.
 _NO_OPS = {"on_" + name: getattr(ConnectionListener, "on_" + name) for name in CALLBACKS}
+
+# HeartbeatListener's callbacks that only note that the broker was heard from.
+_TRAFFIC_STAMPS = {
+    "on_" + name: getattr(HeartbeatListener, "on_" + name)
+    for name in ("message", "receipt", "error", "heartbeat")
+}
 
 
 class ListenerDispatch(Publisher):
@@ -137,7 +153,7 @@ class ListenerDispatch(Publisher):
         return self.listeners.get(name)
 
     def _rebuild_callbacks(self) -> None:
-        self._callbacks = _CallbackTable(self.listeners)
+        self._callbacks = _CallbackTable(self.listeners, self)
 
     def _call(self, kind: str, *args: Any) -> None:
         # Listener exceptions on library threads are logged and do not stop the others.

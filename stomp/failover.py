@@ -254,8 +254,15 @@ class FailoverMixin:
         self._hosts.set_ssl(for_hosts, settings)
 
     def get_ssl(self, host_and_port: HostAndPort | None = None) -> dict[str, Any] | None:
-        """The TLS settings dict of ``host_and_port`` (default: the connected one)."""
-        key = host_and_port if host_and_port is not None else self.current_host_and_port
+        """The TLS settings dict of ``host_and_port``, or ``None`` when it has none.
+
+        Without an argument: those of the host connected to, or, once the connection has
+        closed, of the host connected to last (as stomp.py, whose ``disconnect()``
+        returns before the socket closes, reports after a disconnect).
+        """
+        key = host_and_port
+        if key is None:
+            key = self.current_host_and_port or self._hosts.last
         return self._hosts.get_ssl(key)
 
 

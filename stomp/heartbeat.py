@@ -34,6 +34,8 @@ class Heartbeater:
         bytes_waiting: returns whether unread bytes wait in the socket.
         on_timeout: called once, on the heart-beat thread, when the link is found dead.
         name: the thread's name.
+
+    The two intervals may be changed while it runs (:meth:`update`).
     """
 
     def __init__(
@@ -56,7 +58,8 @@ class Heartbeater:
         self._bytes_waiting = bytes_waiting
         self._on_timeout = on_timeout
         self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._wakeup = threading.Event()
+        self.thread = threading.Thread(target=self.run, name=name, daemon=True)
 
     def start(self) -> None:
         """Start the thread."""
@@ -70,24 +73,34 @@ class Heartbeater:
     def stop(self, join_timeout: float | None = 2.0) -> None:
         """Stop the thread and, unless called from it, wait for it to end (bounded)."""
         self._stop.set()
+        self._wakeup.set()
         if self.thread.is_alive() and self.thread is not threading.current_thread():
             self.thread.join(join_timeout)
+
+    def update(self, send_interval: float, receive_timeout: float) -> None:
+        """Change the intervals; the loop applies them at once."""
+        self.send_interval = send_interval
+        self.receive_timeout = receive_timeout
+        self._wakeup.set()
 
     @property
     def stopped(self) -> bool:
         """True once :meth:`stop` was called or the link was declared dead."""
         return self._stop.is_set()
 
-    def _run(self) -> None:
-        send_interval = self.send_interval
-        receive_timeout = self.receive_timeout
-        wait = self._stop.wait
+    def run(self) -> None:
+        """The loop (what the thread runs): until stopped, the link found dead, or both
+        intervals are 0."""
+        stop = self._stop
+        wakeup = self._wakeup
         # The first heart-beat may come late (ActiveMQ sends it after twice the interval):
         # the link counts as heard from one receive timeout after the start, so the first
         # timeout comes no earlier than two receive timeouts after it.
-        heard_at_least = time.monotonic() + receive_timeout
+        heard_at_least = time.monotonic() + self.receive_timeout
         try:
-            while True:
+            while not stop.is_set():
+                send_interval = self.send_interval
+                receive_timeout = self.receive_timeout
                 now = time.monotonic()
                 deadlines = []
                 if send_interval:
@@ -103,7 +116,7 @@ class Heartbeater:
                     heard = max(self._last_received(), heard_at_least)
                     if now - heard > receive_timeout:
                         if not self._bytes_waiting():
-                            self._stop.set()
+                            stop.set()
                             self._on_timeout(now - self._last_received())
                             return
                         deadlines.append(now + receive_timeout)
@@ -112,7 +125,7 @@ class Heartbeater:
                 if not deadlines:
                     return
                 # Wake a little after the earliest deadline rather than spin on it.
-                if wait(max(min(deadlines) - time.monotonic(), 0.0) + 0.005):
-                    return
+                wakeup.wait(max(min(deadlines) - time.monotonic(), 0.0) + 0.005)
+                wakeup.clear()
         finally:
             log.debug("heartbeat loop ended")

@@ -8,21 +8,45 @@ from typing import Any
 
 log = logging.getLogger("stomp.py")
 
-#: The socket module offers Linux-style keep-alive tuning.
-LINUX_KEEPALIVE_AVAIL = all(
-    hasattr(socket, name)
-    for name in (
-        "SOL_SOCKET",
-        "SO_KEEPALIVE",
-        "SOL_TCP",
-        "TCP_KEEPIDLE",
-        "TCP_KEEPINTVL",
-        "TCP_KEEPCNT",
-    )
+# The socket-module constants stomp.py's transport imports for keep-alive.
+_LINUX_NAMES = (
+    "SOL_SOCKET",
+    "SO_KEEPALIVE",
+    "SOL_TCP",
+    "TCP_KEEPIDLE",
+    "TCP_KEEPINTVL",
+    "TCP_KEEPCNT",
 )
+_MAC_NAMES = ("SOL_SOCKET", "SO_KEEPALIVE", "IPPROTO_TCP")
 
-#: The socket module offers macOS-style keep-alive tuning.
-MAC_KEEPALIVE_AVAIL = hasattr(socket, "SOL_SOCKET") and hasattr(socket, "IPPROTO_TCP")
+
+def socket_constants() -> dict[str, int]:
+    """The keep-alive constants the :mod:`socket` module has now, by name (those of
+    ``SOL_SOCKET``, ``SO_KEEPALIVE``, ``SOL_TCP``, ``TCP_KEEPIDLE``, ``TCP_KEEPINTVL``,
+    ``TCP_KEEPCNT`` and ``IPPROTO_TCP`` that exist; stomp.py's ``stomp.transport``
+    exposes them)."""
+    return {
+        name: getattr(socket, name)
+        for name in (*_LINUX_NAMES, "IPPROTO_TCP")
+        if hasattr(socket, name)
+    }
+
+
+def linux_available() -> bool:
+    """Whether the :mod:`socket` module offers Linux-style keep-alive tuning now."""
+    return all(hasattr(socket, name) for name in _LINUX_NAMES)
+
+
+def mac_available() -> bool:
+    """Whether the :mod:`socket` module offers macOS-style keep-alive tuning now."""
+    return all(hasattr(socket, name) for name in _MAC_NAMES)
+
+
+#: The socket module offers Linux-style keep-alive tuning (checked at import).
+LINUX_KEEPALIVE_AVAIL = linux_available()
+
+#: The socket module offers macOS-style keep-alive tuning (checked at import).
+MAC_KEEPALIVE_AVAIL = mac_available()
 
 # macOS's TCP_KEEPALIVE (idle seconds before probes), missing from older socket modules.
 _MAC_TCP_KEEPALIVE = getattr(socket, "TCP_KEEPALIVE", 0x10)
@@ -36,18 +60,31 @@ def _set(sock: socket.socket, level: int, option: int, name: str, value: Any) ->
         log.error("keepalive: unable to set %s option to %s on socket: %s", name, value, exc)
 
 
-def apply_keepalive(sock: socket.socket, keepalive: Any) -> None:
+def apply_keepalive(
+    sock: socket.socket,
+    keepalive: Any,
+    linux: bool | None = None,
+    mac: bool | None = None,
+) -> None:
     """Apply a ``keepalive`` specification to ``sock``.
 
     ``True`` turns keep-alive on with the system's timings; ``("linux", idle, interval,
     count)`` sets Linux's timings (``None`` items are left alone); ``("mac", interval)``
     sets macOS's idle time.  Anything else is logged as an error and ignored.
+
+    ``linux`` and ``mac`` say which styles ``True`` may pick (default: what this module
+    found at import); the transport passes its own ``LINUX_KEEPALIVE_AVAIL`` and
+    ``MAC_KEEPALIVE_AVAIL``, which code written for stomp.py may change.
     """
+    if linux is None:
+        linux = LINUX_KEEPALIVE_AVAIL
+    if mac is None:
+        mac = MAC_KEEPALIVE_AVAIL
     if keepalive is True:
-        if LINUX_KEEPALIVE_AVAIL:
+        if linux:
             log.debug("keepalive: autodetected linux-style support")
             keepalive = ("linux", None, None, None)
-        elif MAC_KEEPALIVE_AVAIL:
+        elif mac:
             log.debug("keepalive: autodetected mac-style support")
             keepalive = ("mac", None)
         else:

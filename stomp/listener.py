@@ -15,15 +15,17 @@ list, the thread each one runs on and its argument).
   heart-beat listener); the transport does the sending and the timeout detection.
 * :class:`Publisher` is the listener-registry interface of connections and transports.
 
-As in stomp.py, this module also exposes all of :mod:`stomp.constants` and the modules
-``utils``, ``exception`` and ``log``.
+As in stomp.py, this module also exposes all of :mod:`stomp.constants`, the modules
+``utils``, ``exception``, ``log``, ``sys``, ``threading`` and ``time``, and ``monotonic``.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
+from time import monotonic
 from typing import Any
 
 from stomp import constants as _constants
@@ -31,6 +33,7 @@ from stomp import exception, log, utils
 from stomp.codec import Frame
 from stomp.constants import *  # noqa: F403  (stomp.py's re-export, relied on by users)
 from stomp.constants import CMD_CONNECT, CMD_STOMP, HDR_HEARTBEAT
+from stomp.heartbeat import Heartbeater
 
 __all__ = [
     "ConnectionListener",
@@ -42,6 +45,10 @@ __all__ = [
     "WaitingListener",
     "exception",
     "log",
+    "monotonic",
+    "sys",
+    "threading",
+    "time",
     "utils",
 ]
 __all__ += _constants.__all__
@@ -200,21 +207,26 @@ class ConnectionListener:
 
 
 class HeartbeatListener(ConnectionListener):
-    """Negotiates STOMP 1.1/1.2 heart-beats and asks the transport to run them.
+    """Negotiates STOMP 1.1/1.2 heart-beats and runs them.
 
     The base class of the 1.1 and 1.2 protocol classes: a connection object is its own
-    heart-beat listener, registered under the name ``"protocol-listener"``.
+    heart-beat listener, registered under the name ``"protocol-listener"``.  It adds the
+    ``heart-beat`` header to CONNECT/STOMP frames and computes the intervals from the
+    CONNECTED frame.
 
-    Unlike stomp.py, the heart-beat thread and its timing live in the transport (so they
-    depend neither on listener names nor on their order, and a slow listener is not taken
-    for a dead broker).  This class adds the ``heart-beat`` header to CONNECT/STOMP frames,
-    computes the intervals from the CONNECTED frame and calls
-    ``transport.start_heartbeats(send_interval, receive_timeout)``.
+    Who runs the heart-beats depends on the transport.  stomp-ng's transports run them
+    themselves (``transport.start_heartbeats(send_interval, receive_timeout)``): their
+    heart-beat thread depends neither on listener names nor on their order, every byte
+    read counts as life, and a slow listener is not taken for a dead broker.  Given any
+    other transport (a test double, say), this listener runs them as stomp.py's does: a
+    thread of its own that calls ``transport.transmit(Frame(None, {}, None))`` when it is
+    time to send, counts the frames its ``on_*`` callbacks see as life, and on a timeout
+    calls ``transport.set_connected(False)``, ``transport.disconnect_socket()``,
+    ``transport.stop()`` and then ``on_heartbeat_timeout()`` on every listener in
+    ``transport.listeners``.
 
     Args:
-        transport: the transport to run the heart-beats on.  It should provide
-            ``start_heartbeats(send_interval, receive_timeout)`` (seconds, 0 disables a
-            direction) and may provide ``heartbeat_thread`` and ``last_received``.
+        transport: the transport heart-beats run on.
         heartbeats: the requested ``(cx, cy)`` pair in milliseconds: how often the client
             can send, and how often it wants to receive; ``(0, 0)`` asks for none.
         heart_beat_receive_scale: the receive interval is multiplied by this before the
@@ -226,12 +238,8 @@ class HeartbeatListener(ConnectionListener):
         heart_beat_receive_scale: see above.
         heartbeat_terminate_event: set when the connection ends; cleared when heart-beats
             start.
-        disconnecting: set by :meth:`on_disconnecting`, cleared by :meth:`on_connected`.
-        next_outbound_heartbeat: always ``None`` (the transport keeps this deadline); kept
-            for stomp.py compatibility.
-        send_sleep: the negotiated send interval in seconds (0 when none).
-        receive_sleep: the negotiated receive timeout in seconds, scale included (0 when
-            none).
+        disconnecting: set by :meth:`on_disconnecting`, cleared by :meth:`on_connected`;
+            while set, no heart-beat is sent (when this listener runs them).
     """
 
     def __init__(
@@ -244,13 +252,21 @@ class HeartbeatListener(ConnectionListener):
         self.transport = transport
         # Through the property: sets both the current and the requested pair.
         self.heartbeats = heartbeats
-        self._received_heartbeat: float | None = None
-        self.next_outbound_heartbeat: float | None = None
         self.heart_beat_receive_scale = heart_beat_receive_scale
         self.heartbeat_terminate_event = threading.Event()
         self.disconnecting = False
-        self.send_sleep = 0.0
-        self.receive_sleep = 0.0
+        self._send_sleep = 0.0
+        self._receive_sleep = 0.0
+        # When this listener runs the heart-beats itself (see the class docstring).
+        self._own_heartbeater: Heartbeater | None = None
+        self._received_heartbeat: float | None = None
+        self._last_sent = 0.0
+
+    @property
+    def _transport_beats(self) -> bool:
+        # Whether the transport runs heart-beats itself (a method of its class: a test
+        # double's made-up attributes do not count).
+        return callable(getattr(type(self.transport), "start_heartbeats", None))
 
     @property
     def heartbeats(self) -> tuple[int, int]:
@@ -265,28 +281,85 @@ class HeartbeatListener(ConnectionListener):
         self._requested_heartbeats = value
 
     @property
+    def send_sleep(self) -> float:
+        """The negotiated send interval in seconds (0 when none).
+
+        May be changed while heart-beats run: the new interval applies at once.
+        """
+        return self._send_sleep
+
+    @send_sleep.setter
+    def send_sleep(self, value: float) -> None:
+        self._send_sleep = value
+        self._apply_intervals()
+
+    @property
+    def receive_sleep(self) -> float:
+        """The negotiated receive timeout in seconds, the scale included (0 when none).
+
+        May be changed while heart-beats run: the new timeout applies at once (stomp.py
+        users shorten it in tests to provoke a heart-beat timeout).
+        """
+        return self._receive_sleep
+
+    @receive_sleep.setter
+    def receive_sleep(self, value: float) -> None:
+        self._receive_sleep = value
+        self._apply_intervals()
+
+    def _apply_intervals(self) -> None:
+        if not self.running:
+            return
+        if self._own_heartbeater is not None:
+            self._own_heartbeater.update(self._send_sleep, self._receive_sleep)
+        elif self._transport_beats:
+            self.transport.start_heartbeats(self._send_sleep, self._receive_sleep)
+
+    @property
     def heartbeat_thread(self) -> threading.Thread | None:
-        """The transport's heart-beat thread, or ``None`` when none runs."""
-        return getattr(self.transport, "heartbeat_thread", None)
+        """The heart-beat thread, or ``None`` when none runs."""
+        if self._transport_beats:
+            return getattr(self.transport, "heartbeat_thread", None)
+        own = self._own_heartbeater
+        return own.thread if own is not None and own.thread.is_alive() else None
 
     @property
     def received_heartbeat(self) -> float | None:
-        """``time.monotonic()`` of the last bytes received, or ``None``.
+        """``time.monotonic()`` of the last sign of life from the broker, or ``None``
+        before heart-beats were negotiated.
 
-        Read from the transport's ``last_received`` when it has one.
+        Right after CONNECTED it lies one receive timeout ahead (the grace for the first
+        heart-beat), as in stomp.py.  With a stomp-ng transport it is the time of the last
+        bytes read.
         """
-        last = getattr(self.transport, "last_received", None)
-        return last if last is not None else self._received_heartbeat
+        if self._transport_beats:
+            last = getattr(self.transport, "last_received", None)
+            if last is not None:
+                return float(last)
+        return self._received_heartbeat
 
     @received_heartbeat.setter
     def received_heartbeat(self, value: float | None) -> None:
         self._received_heartbeat = value
+        if self._transport_beats and value is not None:
+            self.transport.last_received = value
+
+    @property
+    def next_outbound_heartbeat(self) -> float | None:
+        """``time.monotonic()`` by which the next heart-beat is sent unless another frame
+        is, or ``None`` when none is to be sent."""
+        if not (self.running and self._send_sleep):
+            return None
+        if self._own_heartbeater is None and self._transport_beats:
+            return float(self.transport.last_sent) + self._send_sleep
+        return self._last_sent + self._send_sleep
 
     def on_send(self, frame: Frame) -> None:
         """Add the requested ``heart-beat`` header to CONNECT and STOMP frames.
 
         Also restores :attr:`heartbeats` to the requested pair, so that a reconnect asks
-        for the original values rather than the last negotiated ones.
+        for the original values rather than the last negotiated ones.  Every outgoing
+        frame postpones the next heart-beat.
 
         Args:
             frame: the outgoing frame.
@@ -296,9 +369,11 @@ class HeartbeatListener(ConnectionListener):
             self._heartbeats = requested
             if tuple(requested) != (0, 0):
                 frame.headers[HDR_HEARTBEAT] = f"{requested[0]},{requested[1]}"
+        if self._own_heartbeater is not None:
+            self._last_sent = monotonic()
 
     def on_connected(self, frame: Frame) -> None:
-        """Negotiate heart-beats from the CONNECTED frame and start them on the transport.
+        """Negotiate heart-beats from the CONNECTED frame and start them.
 
         Without a ``heart-beat`` header nothing changes and nothing starts.  A malformed
         header is logged as a warning and treated as ``0,0``.
@@ -316,21 +391,28 @@ class HeartbeatListener(ConnectionListener):
         _logger.debug("heartbeats calculated %s", negotiated)
         if negotiated == (0, 0):
             return
-        self.send_sleep = negotiated[0] / 1000
-        self.receive_sleep = negotiated[1] / 1000 * self.heart_beat_receive_scale
+        self._send_sleep = negotiated[0] / 1000
+        self._receive_sleep = negotiated[1] / 1000 * self.heart_beat_receive_scale
         _logger.debug(
-            "set receive_sleep to %s, send_sleep to %s", self.receive_sleep, self.send_sleep
+            "set receive_sleep to %s, send_sleep to %s", self._receive_sleep, self._send_sleep
         )
         self.running = True
         self.heartbeat_terminate_event.clear()
-        start = getattr(self.transport, "start_heartbeats", None)
-        if start is None:
-            _logger.debug("transport %r cannot run heart-beats", self.transport)
+        if self._transport_beats:
+            self.transport.start_heartbeats(self._send_sleep, self._receive_sleep)
             return
-        start(self.send_sleep, self.receive_sleep)
+        # A transport that does not run heart-beats: run them here, as stomp.py does.
+        now = monotonic()
+        self._received_heartbeat = now + self._receive_sleep  # grace for the first one
+        self._last_sent = now
+        if self._own_heartbeater is None or not self._own_heartbeater.thread.is_alive():
+            self._own_heartbeater = self._new_heartbeater()
+            self._own_heartbeater.start()
+        else:
+            self._own_heartbeater.update(self._send_sleep, self._receive_sleep)
 
     def on_disconnected(self) -> None:
-        """Mark heart-beating as stopped.
+        """Mark heart-beating as stopped (and stop this listener's own thread, if any).
 
         The transport has already stopped its heart-beats.  This does not ask it to stop
         them again: a listener that reconnects from its own ``on_disconnected`` may already
@@ -338,10 +420,91 @@ class HeartbeatListener(ConnectionListener):
         """
         self.running = False
         self.heartbeat_terminate_event.set()
+        own, self._own_heartbeater = self._own_heartbeater, None
+        if own is not None:
+            own.stop()
 
     def on_disconnecting(self) -> None:
         """Note that a disconnect is under way (the library never calls this [Q2])."""
         self.disconnecting = True
+
+    # The broker was heard from.  (stomp-ng's transports leave these out of dispatch for
+    # their own connection object: they stamp every read themselves.)
+
+    def on_message(self, frame: Frame) -> None:
+        """Count a MESSAGE as a sign of life from the broker.
+
+        Args:
+            frame: the MESSAGE frame.
+        """
+        self.__update_heartbeat()
+
+    def on_receipt(self, *_: Any) -> None:
+        """Count a RECEIPT as a sign of life from the broker."""
+        self.__update_heartbeat()
+
+    def on_error(self, *_: Any) -> None:
+        """Count an ERROR frame as a sign of life from the broker."""
+        self.__update_heartbeat()
+
+    def on_heartbeat(self) -> None:
+        """Count a heart-beat as a sign of life from the broker."""
+        self.__update_heartbeat()
+
+    def __update_heartbeat(self) -> None:
+        # stomp.py's name: the broker was heard from now (a grace still ahead is kept).
+        if self._transport_beats:
+            self.transport.last_received = monotonic()
+            return
+        received = self._received_heartbeat
+        if received is not None:
+            now = monotonic()
+            if now > received:
+                self._received_heartbeat = now
+
+    def __heartbeat_loop(self) -> None:
+        # stomp.py's name: run this listener's heart-beat loop on the calling thread (what
+        # its heart-beat thread runs) until the connection ends.  Nothing to do when the
+        # transport runs the heart-beats or none were negotiated.
+        if self._transport_beats or not self.running:
+            return
+        self._new_heartbeater().run()
+
+    def _new_heartbeater(self) -> Heartbeater:
+        return Heartbeater(
+            self._send_sleep,
+            self._receive_sleep,
+            send_heartbeat=self._send_own_heartbeat,
+            last_sent=lambda: self._last_sent,
+            last_received=lambda: self._received_heartbeat or 0.0,
+            bytes_waiting=lambda: False,
+            on_timeout=self._own_timeout,
+            name=f"StompHeartbeat-{threading.current_thread().name}",
+        )
+
+    def _send_own_heartbeat(self) -> None:
+        if self.transport.is_connected() and not self.disconnecting:
+            self.transport.transmit(Frame(None, {}, None))
+        self._last_sent = monotonic()
+
+    def _own_timeout(self, silent: float) -> None:
+        # stomp.py's sequence on a heart-beat timeout (on the heart-beat thread: what goes
+        # wrong is logged, not raised).
+        transport = self.transport
+        try:
+            if not transport.is_connected():
+                return
+            _logger.warning("heartbeat timeout: nothing received for %.3f s", silent)
+            self.running = False
+            transport.set_connected(False)
+            transport.disconnect_socket()
+            transport.stop()
+            for listener in list(transport.listeners.values()):
+                callback = getattr(listener, "on_heartbeat_timeout", None)
+                if callback is not None:
+                    callback()
+        except Exception:
+            _logger.exception("heartbeat timeout handling failed on %r", transport)
 
 
 def _parse_heartbeat_header(value: Any) -> tuple[str, str]:
@@ -529,7 +692,7 @@ class PrintingListener(ConnectionListener):
     def __init__(self, print_to_log: bool = False) -> None:
         self.print_to_log = print_to_log
 
-    def _print(self, msg: str, *args: Any) -> None:
+    def __print(self, msg: str, *args: Any) -> None:
         """Print ``msg % args``, or log it at INFO when :attr:`print_to_log` is set."""
         if self.print_to_log:
             _logger.info(msg, *args)
@@ -542,7 +705,7 @@ class PrintingListener(ConnectionListener):
         Args:
             host_and_port: the ``(host, port)`` connected to.
         """
-        self._print("on_connecting %s %s", host_and_port[0], host_and_port[1])
+        self.__print("on_connecting %s %s", host_and_port[0], host_and_port[1])
 
     def on_connected(self, frame: Frame) -> None:
         """Print ``on_connected <headers> <body>``.
@@ -550,15 +713,15 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the CONNECTED frame.
         """
-        self._print("on_connected %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_connected %s %s", utils.clean_headers(frame.headers), frame.body)
 
     def on_disconnected(self) -> None:
         """Print ``on_disconnected``."""
-        self._print("on_disconnected")
+        self.__print("on_disconnected")
 
     def on_heartbeat_timeout(self) -> None:
         """Print ``on_heartbeat_timeout``."""
-        self._print("on_heartbeat_timeout")
+        self.__print("on_heartbeat_timeout")
 
     def on_before_message(self, frame: Frame) -> None:
         """Print ``on_before_message <headers> <body>``.
@@ -566,7 +729,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the MESSAGE frame.
         """
-        self._print("on_before_message %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_before_message %s %s", utils.clean_headers(frame.headers), frame.body)
 
     def on_message(self, frame: Frame) -> None:
         """Print ``on_message <headers> <body>``.
@@ -574,7 +737,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the MESSAGE frame.
         """
-        self._print("on_message %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_message %s %s", utils.clean_headers(frame.headers), frame.body)
 
     def on_receipt(self, frame: Frame) -> None:
         """Print ``on_receipt <headers> <body>``.
@@ -582,7 +745,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the RECEIPT frame.
         """
-        self._print("on_receipt %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_receipt %s %s", utils.clean_headers(frame.headers), frame.body)
 
     def on_error(self, frame: Frame) -> None:
         """Print ``on_error <headers> <body>``.
@@ -590,7 +753,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the ERROR frame.
         """
-        self._print("on_error %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_error %s %s", utils.clean_headers(frame.headers), frame.body)
 
     def on_send(self, frame: Frame) -> None:
         """Print ``on_send <command> <headers> <body>``, the passcode masked.
@@ -600,11 +763,11 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the outgoing frame.
         """
-        self._print("on_send %s %s %s", frame.cmd, utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_send %s %s %s", frame.cmd, utils.clean_headers(frame.headers), frame.body)
 
     def on_heartbeat(self) -> None:
         """Print ``on_heartbeat``."""
-        self._print("on_heartbeat")
+        self.__print("on_heartbeat")
 
 
 class TestListener(StatsListener, WaitingListener, PrintingListener):

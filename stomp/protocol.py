@@ -15,7 +15,10 @@ versions is kept side by side here:
 * header escaping: none in 1.0; backslash, LF and colon in 1.1; CR too in 1.2.
 
 Header escaping is done once, by the codec, when the frame is encoded: listeners'
-``on_send`` see the values as the caller gave them.
+``on_send`` see the values as the caller gave them.  :meth:`Protocol10.send_frame` also
+escapes the caller's header dict in place on 1.1 and 1.2, as stomp.py's does (tests that
+wrap ``send_frame`` check the escaped values); every method sends its frame through
+``send_frame`` with stomp.py's arguments, so a subclass or a wrapper sees them all.
 
 Required arguments that are missing raise ``AssertionError`` with stomp.py's message (an
 explicit ``raise``, so ``python -O`` does not remove the check).
@@ -27,7 +30,8 @@ import logging
 from typing import Any
 
 from stomp import exception, log, utils  # noqa: F401  (re-exported, as stomp.py)
-from stomp.codec import Frame
+from stomp import listener as _listener
+from stomp.codec import UNESCAPED_COMMANDS, Frame, escape
 from stomp.constants import (
     CMD_ABORT,
     CMD_ACK,
@@ -58,7 +62,9 @@ from stomp.exception import ConnectFailedException, NotConnectedException
 from stomp.listener import *  # noqa: F403  (stomp.py re-exports the listener names here)
 from stomp.listener import ConnectionListener, HeartbeatListener
 
-__all__ = ["Protocol10", "Protocol11", "Protocol12"]
+# stomp.py's protocol module star-imports its listener module: those names are here too.
+__all__ = ["ConnectFailedException", "Protocol10", "Protocol11", "Protocol12"]
+__all__ += _listener.__all__
 
 _log = logging.getLogger("stomp.py")
 
@@ -98,10 +104,37 @@ class Protocol10(ConnectionListener):
     def send_frame(self, cmd: str, headers: dict[str, Any] | None = None, body: Any = "") -> None:
         """Build a frame and transmit it (``on_send`` listeners first).
 
-        No ``content-length`` is added here; one present is written with the body's real
-        byte length.
+        As in stomp.py, on 1.1 and 1.2 the ``str`` values of ``headers`` are escaped in
+        place (except for CONNECT and STOMP), through :meth:`_escape_headers`: the
+        caller's dict holds the escaped values afterwards.  The frame sent keeps the values
+        as given and the codec escapes them, once, on the wire; listeners' ``on_send`` see
+        them unescaped.  No ``content-length`` is added here; one present is written with
+        the body's real byte length.
         """
-        self.transport.transmit(Frame(cmd, headers if headers is not None else {}, body))
+        if headers is None:
+            headers = {}
+        frame_headers = headers
+        if cmd not in UNESCAPED_COMMANDS:
+            frame_headers = dict(headers)
+            self._escape_headers(headers)
+        self.transport.transmit(Frame(cmd, frame_headers, body))
+
+    def _escape_headers(self, headers: dict[str, Any]) -> None:
+        """Escape the ``str`` values of ``headers`` in place (STOMP 1.0: nothing to do)."""
+
+    def _send(self, cmd: str, headers: dict[str, Any], body: Any = None) -> None:
+        # How this class's methods send the frame they built: through send_frame(cmd,
+        # headers[, body]), as stomp.py's do, so that a subclass overriding send_frame or
+        # a test wrapping it sees every frame with those arguments.  When send_frame is
+        # this class's own, the dict is this call's own and no one else sees it: the
+        # in-place escaping is skipped and the frame goes straight to the transport.
+        send_frame = self.send_frame
+        if getattr(send_frame, "__func__", None) is _SEND_FRAME:
+            self.transport.transmit(Frame(cmd, headers, "" if body is None else body))
+        elif body is None:
+            send_frame(cmd, headers)
+        else:
+            send_frame(cmd, headers, body)
 
     def _connect_headers(
         self, username: str | None, passcode: str | None, headers: dict[str, Any]
@@ -119,10 +152,9 @@ class Protocol10(ConnectionListener):
         passcode: str | None = None,
         wait: bool = False,
         headers: dict[str, Any] | None = None,
-        with_connect_command: bool | None = None,
         **keyword_headers: Any,
     ) -> None:
-        """Open the connection and send CONNECT (1.0) or STOMP (1.1/1.2).
+        """Open the connection and send CONNECT.
 
         Args:
             username: the ``login`` header.
@@ -133,18 +165,24 @@ class Protocol10(ConnectionListener):
                 ``timeout`` (30 s when it has none).  When several hosts are
                 listed, a host that accepts TCP but closes the connection or does not answer
                 CONNECT in that time is given up and the next one is tried.
-            headers: extra headers; keyword arguments become headers too.
-            with_connect_command: 1.1/1.2: send CONNECT instead of STOMP.  (On 1.0, as in
-                stomp.py, a header of that name.)
+            headers: extra headers; keyword arguments become headers too (as in stomp.py,
+                ``with_connect_command=`` is one of them on 1.0).
         """
+        self._connect(self._connect_command, username, passcode, wait, headers, keyword_headers)
+
+    def _connect(
+        self,
+        command: str,
+        username: str | None,
+        passcode: str | None,
+        wait: bool,
+        headers: dict[str, Any] | None,
+        keyword_headers: dict[str, Any],
+    ) -> None:
         transport = self.transport
         if transport.is_connected():
             _log.warning("connect() called on a connection that is already connected; ignored")
             return
-        if self.version == "1.0" and with_connect_command is not None:
-            keyword_headers["with_connect_command"] = with_connect_command
-            with_connect_command = None
-        command = CMD_CONNECT if with_connect_command else self._connect_command
         hosts = len(getattr(transport, "host_and_ports", ())) or 1
         timeout = getattr(transport, "timeout", None)
         for attempt in range(hosts):
@@ -154,7 +192,7 @@ class Protocol10(ConnectionListener):
             )
             try:
                 try:
-                    self.send_frame(command, frame_headers)
+                    self._send(command, frame_headers)
                 except (OSError, NotConnectedException) as exc:
                     # The broker closed at once (a TLS client certificate it refused, say).
                     raise ConnectFailedException(
@@ -196,7 +234,7 @@ class Protocol10(ConnectionListener):
         receipt_id = receipt or utils.get_uuid()
         frame_headers[HDR_RECEIPT] = receipt_id
         self.transport.set_receipt(receipt_id, CMD_DISCONNECT)
-        self.send_frame(CMD_DISCONNECT, frame_headers)
+        self._send(CMD_DISCONNECT, frame_headers)
 
     def send(
         self,
@@ -229,7 +267,7 @@ class Protocol10(ConnectionListener):
             frame_headers[HDR_CONTENT_TYPE] = content_type
         if self.auto_content_length and body and HDR_CONTENT_LENGTH not in frame_headers:
             frame_headers[HDR_CONTENT_LENGTH] = len(body)
-        self.send_frame(CMD_SEND, frame_headers, body)
+        self._send(CMD_SEND, frame_headers, body)
 
     def subscribe(
         self,
@@ -258,7 +296,7 @@ class Protocol10(ConnectionListener):
             frame_headers[HDR_ID] = sub_id
             self._subscriptions[str(sub_id)] = destination
         frame_headers[HDR_ACK] = ack
-        self.send_frame(CMD_SUBSCRIBE, frame_headers)
+        self._send(CMD_SUBSCRIBE, frame_headers)
         return None if sub_id is None else str(sub_id)
 
     def _subscription_id(self, id: Any) -> Any:
@@ -280,7 +318,7 @@ class Protocol10(ConnectionListener):
             self._subscriptions.pop(str(id), None)
         if destination:
             frame_headers[HDR_DESTINATION] = destination
-        self.send_frame(CMD_UNSUBSCRIBE, frame_headers)
+        self._send(CMD_UNSUBSCRIBE, frame_headers)
 
     def _ack_headers(self, id: Any, subscription: Any) -> dict[str, Any]:
         _require(id, "id")
@@ -305,7 +343,7 @@ class Protocol10(ConnectionListener):
             frame_headers[HDR_TRANSACTION] = transaction
         if receipt:
             frame_headers[HDR_RECEIPT] = receipt
-        self.send_frame(command, frame_headers)
+        self._send(command, frame_headers)
 
     def ack(
         self,
@@ -329,7 +367,7 @@ class Protocol10(ConnectionListener):
         frame_headers = _merge(headers, keyword_headers)
         transaction = transaction or utils.get_uuid()
         frame_headers[HDR_TRANSACTION] = transaction
-        self.send_frame(CMD_BEGIN, frame_headers)
+        self._send(CMD_BEGIN, frame_headers)
         return transaction
 
     def commit(
@@ -342,7 +380,7 @@ class Protocol10(ConnectionListener):
         _require(transaction, "transaction")
         frame_headers = _merge(headers, keyword_headers)
         frame_headers[HDR_TRANSACTION] = transaction
-        self.send_frame(CMD_COMMIT, frame_headers)
+        self._send(CMD_COMMIT, frame_headers)
 
     def abort(
         self, transaction: str, headers: dict[str, Any] | None = None, **keyword_headers: Any
@@ -351,7 +389,12 @@ class Protocol10(ConnectionListener):
         _require(transaction, "transaction")
         frame_headers = _merge(headers, keyword_headers)
         frame_headers[HDR_TRANSACTION] = transaction
-        self.send_frame(CMD_ABORT, frame_headers)
+        self._send(CMD_ABORT, frame_headers)
+
+
+# Protocol10.send_frame itself: Protocol10._send skips its in-place escaping when it is not
+# overridden or wrapped.
+_SEND_FRAME = Protocol10.send_frame
 
 
 class Protocol11(HeartbeatListener, Protocol10):
@@ -379,6 +422,40 @@ class Protocol11(HeartbeatListener, Protocol10):
     ) -> None:
         HeartbeatListener.__init__(self, transport, heartbeats, heart_beat_receive_scale)
         Protocol10.__init__(self, transport, auto_content_length)
+
+    def connect(
+        self,
+        username: str | None = None,
+        passcode: str | None = None,
+        wait: bool = False,
+        headers: dict[str, Any] | None = None,
+        with_connect_command: bool = False,
+        **keyword_headers: Any,
+    ) -> None:
+        """Open the connection and send STOMP (or CONNECT).
+
+        Args:
+            username: the ``login`` header.
+            passcode: the ``passcode`` header (never logged or printed).
+            wait: wait for CONNECTED and the listeners' ``on_connected``; raises
+                :class:`~stomp.exception.ConnectFailedException` if an ERROR frame comes
+                instead, the connection ends, or no answer comes within the connection's
+                ``timeout`` (30 s when it has none).  When several hosts are
+                listed, a host that accepts TCP but closes the connection or does not answer
+                CONNECT in that time is given up and the next one is tried.
+            headers: extra headers; keyword arguments become headers too.
+            with_connect_command: send CONNECT instead of STOMP.
+        """
+        command = CMD_CONNECT if with_connect_command else self._connect_command
+        self._connect(command, username, passcode, wait, headers, keyword_headers)
+
+    def _escape_headers(self, headers: dict[str, Any]) -> None:
+        """Escape the ``str`` values of ``headers`` in place, per this version's rules
+        (backslash, LF and colon; on 1.2 CR too)."""
+        version = self.version
+        for name, value in list(headers.items()):
+            if isinstance(value, str):
+                headers[name] = escape(value, version)
 
     def _connect_headers(
         self, username: str | None, passcode: str | None, headers: dict[str, Any]
@@ -412,7 +489,7 @@ class Protocol11(HeartbeatListener, Protocol10):
         frame_headers = _merge(headers, keyword_headers)
         frame_headers[HDR_ID] = id
         self._subscriptions.pop(str(id), None)
-        self.send_frame(CMD_UNSUBSCRIBE, frame_headers)
+        self._send(CMD_UNSUBSCRIBE, frame_headers)
 
     def _ack_headers(self, id: Any, subscription: Any) -> dict[str, Any]:
         _require(id, "id")

@@ -18,8 +18,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from stomp import _namespace
+from stomp._namespace import ssl_module as _ssl
+
 if TYPE_CHECKING:
     import ssl
+
+__all__ = ["DEFAULT_SSL_VERSION", "SSLError", "TLSSettings", "TLSStream"]
 
 log = logging.getLogger("stomp.py")
 
@@ -31,40 +36,12 @@ DEFAULT_SSL_VERSION: Any
 #: ``ssl.SSLError`` (a stand-in class when Python has no ``ssl`` module).
 SSLError: type[Exception]
 
-
-def _ssl() -> Any:
-    """The :mod:`ssl` module, imported now if need be (``None`` without OpenSSL)."""
-    try:
-        import ssl
-    except ImportError:  # pragma: no cover - Python built without OpenSSL
-        return None
-    return ssl
-
-
-class _NoSSLError(OSError):
-    """Stands for ``ssl.SSLError`` on a Python built without OpenSSL."""
+_namespace.forget(globals())
 
 
 def __getattr__(name: str) -> Any:
-    # Module attributes DEFAULT_SSL_VERSION and SSLError: resolved (importing ssl) on use.
-    # (the name first: the import system asks modules for other attributes)
-    if name == "DEFAULT_SSL_VERSION":
-        value = getattr(_ssl(), "PROTOCOL_TLS_CLIENT", None)
-    elif name == "SSLError":
-        ssl = _ssl()
-        value = ssl.SSLError if ssl is not None else _NoSSLError
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def forward(module: str, name: str) -> Any:
-    """For another module's ``__getattr__``: :data:`DEFAULT_SSL_VERSION` and
-    :data:`SSLError`, which stomp.py also has in that module; else ``AttributeError``."""
-    if name in ("DEFAULT_SSL_VERSION", "SSLError"):
-        return getattr(sys.modules[__name__], name)
-    raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    # DEFAULT_SSL_VERSION and SSLError: resolved (importing ssl) on first use.
+    return _namespace.resolve(__name__, name)
 
 
 _FIELDS = (

@@ -17,14 +17,23 @@ import contextlib
 import errno
 import functools
 import logging
+import math
+import random
+import re
 import select
+import selectors
 import socket
+import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from io import BytesIO
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from stomp import utils
+import stomp
+from stomp import _namespace, exception, keepalive, log, utils
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
 from stomp.dispatch import ListenerDispatch
 from stomp.exception import (
@@ -35,28 +44,59 @@ from stomp.exception import (
 )
 from stomp.failover import FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
-from stomp.keepalive import LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL, apply_keepalive
-from stomp.tls import TLSSettings, TLSStream, forward
-from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
+from stomp.tls import TLSSettings, TLSStream
 
-# DEFAULT_SSL_VERSION and SSLError are here too, resolved on first use (module __getattr__).
+# The names stomp.py's transport module has, for code that star-imports it: every name of
+# stomp.utils, the standard-library modules it imports, the socket constants of TCP
+# keep-alive that exist here, and (resolved on first use, see stomp._namespace) ssl,
+# DEFAULT_SSL_VERSION and SSLError.
+_KEEPALIVE_CONSTANTS = keepalive.socket_constants()
+globals().update(_KEEPALIVE_CONSTANTS)
+
+#: Whether Linux-style TCP keep-alive tuning is available (checked when this module is
+#: loaded, or reloaded).  ``keepalive=True`` picks Linux style when set.
+LINUX_KEEPALIVE_AVAIL = keepalive.linux_available()
+#: Whether macOS-style TCP keep-alive tuning is available (checked as above).
+MAC_KEEPALIVE_AVAIL = keepalive.mac_available()
+
 __all__ = [
-    "LINUX_KEEPALIVE_AVAIL",
-    "MAC_KEEPALIVE_AVAIL",
     "BaseTransport",
     "Transport",
+    "LINUX_KEEPALIVE_AVAIL",
+    "MAC_KEEPALIVE_AVAIL",
+    "DEFAULT_SSL_VERSION",
+    "SSLError",
+    *_KEEPALIVE_CONSTANTS,
+    *_namespace.reexport(globals(), utils),
+    # (the other modules and functions stomp.py's transport imports)
+    "BytesIO",
+    "deque",
+    "errno",
+    "exception",
+    "log",
+    "math",
+    "monotonic",
+    "random",
+    "selectors",
+    "ssl",
+    "stomp",
+    "sys",
+    "time",
 ]
+_namespace.forget(globals())
 
-log = logging.getLogger("stomp.py")
+_log = logging.getLogger("stomp.py")
 
 if TYPE_CHECKING:
+    import ssl
+
     from stomp.tls import DEFAULT_SSL_VERSION as DEFAULT_SSL_VERSION
     from stomp.tls import SSLError as SSLError
 
 
 def __getattr__(name: str) -> Any:
-    # DEFAULT_SSL_VERSION and SSLError (stomp.py's names here) import ssl on first use.
-    return forward(__name__, name)
+    # ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES and uuid: on first use.
+    return _namespace.resolve(__name__, name)
 
 
 # Callbacks that take no argument, and the one that takes the host and port.
@@ -104,6 +144,10 @@ class BaseTransport(ListenerDispatch):
     #: Protocol version whose framing rules apply; the connection sets it.
     version = "1.2"
 
+    # stomp.py's pattern for a frame's content-length header line (kept for subclasses
+    # that used it; the codec does the framing here).
+    __content_length_re = re.compile(rb"^content-length[:]\s*(?P<value>[0-9]+)", re.MULTILINE)
+
     def __init__(
         self,
         auto_decode: bool = True,
@@ -128,7 +172,8 @@ class BaseTransport(ListenerDispatch):
         self.is_eol_fc = is_eol_fc
         #: ``time.monotonic()`` of the last bytes received, or ``None``.
         self.last_received: float | None = None
-        self._last_sent = 0.0
+        #: ``time.monotonic()`` of the last bytes sent.
+        self.last_sent = 0.0
         self._receipts: dict[str, str] = {}
         self._disconnect_receipt: str | None = None
         self._connect_condition = threading.Condition()
@@ -181,7 +226,13 @@ class BaseTransport(ListenerDispatch):
             self._call(frame_type, frame)
 
     def process_frame(self, f: Frame, frame_str: Any = None) -> None:
-        """Dispatch one received frame to the listeners."""
+        """Dispatch one received frame to the listeners.
+
+        The receiver loop calls it for every frame but MESSAGE, which it hands to the
+        listeners directly; a subclass that overrides it (or a wrapper) sees every frame,
+        heart-beats included (:data:`~stomp.codec.HEARTBEAT_FRAME`).  ``frame_str`` is
+        ``None``: the raw bytes of a frame are not kept.
+        """
         if f is HEARTBEAT_FRAME:
             self._call("heartbeat")
             return
@@ -194,7 +245,7 @@ class BaseTransport(ListenerDispatch):
             self.notify(kind, f)
         else:
             size = len(frame_str) if frame_str is not None else len(f.body or "")
-            log.warning("unknown response frame type: '%s' (frame length was %d)", kind, size)
+            _log.warning("unknown response frame type: '%s' (frame length was %d)", kind, size)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -290,7 +341,7 @@ class BaseTransport(ListenerDispatch):
             self._decoder = FrameDecoder(
                 _decoding_rules(self.version), auto_decode=self.auto_decode
             )
-            self.last_received = self._last_sent = time.monotonic()
+            self.last_received = self.last_sent = time.monotonic()
             self._io_exited = threading.Event()
         loop = functools.partial(self._io_loop, generation, self._io_exited)
         thread = self.create_thread_fc(loop)
@@ -341,10 +392,13 @@ class BaseTransport(ListenerDispatch):
         return tell
 
     def _io_loop(self, generation: int, exited: threading.Event) -> None:
-        log.debug("starting io loop (%s)", threading.current_thread().name)
+        _log.debug("starting io loop (%s)", threading.current_thread().name)
         decoder = self._decoder
         receive = self.receive
         process = self.process_frame
+        # MESSAGE frames go straight to the listeners unless process_frame was overridden
+        # (or wrapped): then it sees every frame, as in stomp.py.
+        inline = getattr(process, "__func__", None) is BaseTransport.process_frame
         error: FrameError | None = None
         try:
             while self.running and generation == self._generation:
@@ -354,7 +408,7 @@ class BaseTransport(ListenerDispatch):
                     continue
                 except Exception as exc:
                     if self.running and generation == self._generation:
-                        log.debug("socket read error: %s", exc)
+                        _log.debug("socket read error: %s", exc)
                     break
                 if not data:
                     break
@@ -365,28 +419,28 @@ class BaseTransport(ListenerDispatch):
                     frames, error = exc.frames, exc
                 callbacks = self._callbacks
                 for frame in frames:
-                    if frame.cmd == "MESSAGE":
+                    if inline and frame.cmd == "MESSAGE":
                         for callback in callbacks["before_message"]:
                             try:
                                 callback(frame)
                             except Exception:
-                                log.exception("listener %r raised in on_before_message", callback)
+                                _log.exception("listener %r raised in on_before_message", callback)
                         for callback in callbacks["message"]:
                             try:
                                 callback(frame)
                             except Exception:
-                                log.exception("listener %r raised in on_message", callback)
+                                _log.exception("listener %r raised in on_message", callback)
                     else:
-                        process(frame)
+                        process(frame, None)
                 if error is not None:
-                    log.error(
+                    _log.error(
                         "malformed frame from %s, closing the connection: %s",
                         self._describe_peer(),
                         error,
                     )
                     break
         finally:
-            log.debug("io loop ended")
+            _log.debug("io loop ended")
             try:
                 self._call("receiver_loop_completed", None)
                 if self._shutdown(generation):
@@ -404,8 +458,8 @@ class BaseTransport(ListenerDispatch):
         if frame.cmd == "DISCONNECT":
             self._disconnect_receipt = frame.headers.get("receipt")
         data = encode_frame(frame, self.version)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("sending frame: %s", utils.clean_lines([data]))
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("sending frame: %s", utils.clean_lines([data]))
         self.send(data)
 
     def _heartbeat(self) -> None:
@@ -422,16 +476,22 @@ class BaseTransport(ListenerDispatch):
     def start_heartbeats(self, send_interval: float, receive_timeout: float) -> None:
         """Send a heart-beat after ``send_interval`` idle seconds and declare the link dead
         after ``receive_timeout`` silent seconds (0 disables either), for the current
-        connection.  Replaces any heart-beating already running."""
-        self.stop_heartbeats()
+        connection.  When heart-beats already run for it, their intervals change instead."""
         if not send_interval and not receive_timeout:
+            self.stop_heartbeats()
             return
+        with self._state_lock:
+            running = self._heartbeater
+            if running is not None and not running.stopped and running.thread.is_alive():
+                running.update(send_interval, receive_timeout)
+                return
+        self.stop_heartbeats()
         generation = self._generation
         heartbeater = Heartbeater(
             send_interval,
             receive_timeout,
             send_heartbeat=self._heartbeat,
-            last_sent=lambda: self._last_sent,
+            last_sent=lambda: self.last_sent,
             last_received=lambda: self.last_received or 0.0,
             bytes_waiting=self._bytes_waiting,
             on_timeout=functools.partial(self._heartbeat_timed_out, generation),
@@ -455,7 +515,7 @@ class BaseTransport(ListenerDispatch):
         return False
 
     def _heartbeat_timed_out(self, generation: int, silent: float) -> None:
-        log.warning(
+        _log.warning(
             "heartbeat timeout: nothing received from %s for %.3f s",
             self._describe_peer(),
             silent,
@@ -553,7 +613,7 @@ class Transport(FailoverMixin, BaseTransport):
         self.current_host_and_port = host_and_port
 
     def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
-        log.debug("attempting connection to host %s, port %s", *host_and_port)
+        _log.debug("attempting connection to host %s, port %s", *host_and_port)
         timeout = self._timeout
         sock = socket.create_connection(
             host_and_port,
@@ -563,10 +623,12 @@ class Transport(FailoverMixin, BaseTransport):
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._keepalive:
-                apply_keepalive(sock, self._keepalive)
+                keepalive.apply_keepalive(
+                    sock, self._keepalive, LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL
+                )
             params = self.get_ssl(host_and_port)
             if params is not None:
-                log.debug("wrapping SSL socket")
+                _log.debug("wrapping SSL socket")
                 sock = TLSSettings(**params).wrap(sock, self._hosts.name_for(host_and_port))
             sock.settimeout(None)
         except BaseException:
@@ -598,9 +660,9 @@ class Transport(FailoverMixin, BaseTransport):
                 else:
                     tls.sendall(encoded_frame)
             except OSError:
-                log.error("error sending frame", exc_info=True)
+                _log.error("error sending frame", exc_info=True)
                 raise
-        self._last_sent = time.monotonic()
+        self.last_sent = time.monotonic()
 
     def receive(self) -> bytes | None:
         """Read up to ``recv_bytes`` bytes from the socket (up to four times as many while
@@ -650,15 +712,34 @@ class Transport(FailoverMixin, BaseTransport):
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError as exc:
                 if exc.errno not in (errno.ENOTCONN, errno.EBADF):
-                    log.warning("unable to issue SHUT_RDWR on socket because of error '%s'", exc)
+                    _log.warning("unable to issue SHUT_RDWR on socket because of error '%s'", exc)
             try:
                 sock.close()
             except OSError as exc:
-                log.warning("unable to close socket because of error '%s'", exc)
+                _log.warning("unable to close socket because of error '%s'", exc)
 
     def cleanup(self) -> None:
         """Close the socket, ignoring errors."""
         self._close_socket()
+
+    def shutdown_queue(self) -> None:
+        """Does nothing: kept for stomp.py compatibility.
+
+        stomp.py 9.0.0 writes TLS frames from a queue on its I/O thread and tears the queue
+        down here; this transport writes every frame on the caller's thread (over TLS
+        too), so there is no queue (``send_queue`` and ``sel`` stay ``None``).
+        """
+
+    def __need_ssl(self, host_and_port: tuple[str, int] | None = None) -> bool:
+        # stomp.py's name: whether TLS applies to that host (default: the connected one).
+        return self.get_ssl(host_and_port) is not None
+
+    def __enable_keepalive(self) -> None:
+        # stomp.py's name: apply the ``keepalive`` setting to the open socket.
+        if self.socket is not None and self._keepalive:
+            keepalive.apply_keepalive(
+                self.socket, self._keepalive, LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL
+            )
 
     def disconnect_socket(self) -> None:
         """Close the connection now (also stops a pending connect retry loop)."""

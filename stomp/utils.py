@@ -26,6 +26,7 @@ All ``HDR_*`` and ``CMD_*`` constants of :mod:`stomp.constants` are re-exported.
 
 from __future__ import annotations
 
+import copy
 import os
 import queue
 import re
@@ -34,11 +35,17 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from stomp import _namespace
 from stomp import codec as _codec
 from stomp import constants as _constants
 from stomp.codec import HEARTBEAT_FRAME, Frame
 from stomp.constants import *  # noqa: F403  (stomp.py re-exports every constant here)
 
+if TYPE_CHECKING:
+    import uuid
+
+# stomp.py's names, and the modules its utils imports, which its star import hands on (test
+# helpers written for stomp.py do ``from stomp.utils import *`` and then use ``re``, ``os``).
 __all__ = [
     "ENC_NEWLINE",
     "ENC_NULL",
@@ -46,6 +53,7 @@ __all__ = [
     "HEARTBEAT_FRAME",
     "HOSTNAME_SCAN_TIMEOUT",
     "LINE_END_RE",
+    "LOCALHOST_NAMES",
     "NULL",
     "PASSCODE_RE",
     "PREAMBLE_END_RE",
@@ -55,6 +63,7 @@ __all__ = [
     "clean_headers",
     "clean_lines",
     "convert_frame",
+    "copy",
     "decode",
     "default_create_thread",
     "encode",
@@ -65,13 +74,21 @@ __all__ = [
     "join",
     "length",
     "merge_headers",
+    "os",
     "pack",
     "parse_frame",
     "parse_headers",
+    "queue",
+    "re",
+    "socket",
+    "threading",
+    "uuid",
 ]
-# LOCALHOST_NAMES is deliberately left out of __all__: a star import would read it, and
-# reading it runs the host-name look-ups, which must not happen on `import stomp`.
 __all__ += _constants.__all__
+
+# LOCALHOST_NAMES and uuid are resolved on first use (see stomp._namespace): a reload
+# forgets them, so that it computes LOCALHOST_NAMES again (STOMP_SKIP_HOSTNAME_SCAN).
+_namespace.forget(globals())
 
 # ---------------------------------------------------------------------------------------
 # Constants and regular expressions
@@ -95,6 +112,18 @@ LINE_END_RE: Final = re.compile("\n|\r\n")
 #: characters up to a blank, a quote, or the ``\n``/``\r`` escape of a ``repr``.  (stomp.py
 #: required at least one blank after the colon, so it never masked a real header line.)
 PASSCODE_RE: Final = re.compile(r"passcode:[ \t]*(?:[^\s'\"\\]|\\[^nr])+")
+
+# stomp.py's private escape tables and re.sub callback, kept for code that used them: the
+# STOMP 1.2 escapes of a header character, and the character each escape stands for.
+_HEADER_ESCAPES: Final = {"\\": "\\\\", "\n": "\\n", ":": "\\c", "\r": "\\r"}
+_HEADER_UNESCAPES: Final = {escaped: char for char, escaped in _HEADER_ESCAPES.items()}
+
+
+def _unescape_header(matchobj: re.Match[str]) -> str:
+    # For re.sub over two-character escapes: the character, or the escape kept verbatim.
+    escaped = matchobj.group(0)
+    return _HEADER_UNESCAPES.get(escaped, escaped)
+
 
 _MASKED: Final = "passcode:********"
 # In a raw line (not a repr), everything up to the line end is the passcode.
@@ -127,7 +156,7 @@ def _head_end(data: bytes) -> tuple[int, int]:
     return min(found)
 
 
-def parse_frame(frame_bytes: bytes | bytearray | memoryview) -> Frame | None:
+def parse_frame(frame: bytes | bytearray | memoryview) -> Frame | None:
     """Turn the bytes of one frame (without its NUL) into a :class:`Frame`.
 
     End-of-line bytes before the command are skipped; if nothing else is left the result is
@@ -137,7 +166,7 @@ def parse_frame(frame_bytes: bytes | bytearray | memoryview) -> Frame | None:
     input is the header section and the body is ``b""``.  The command is the first line,
     verbatim; the other lines go through :func:`parse_headers`.
     """
-    data = bytes(frame_bytes).lstrip(b"\r\n")
+    data = bytes(frame).lstrip(b"\r\n")
     if not data:
         return None
     head_end, body_start = _head_end(data)
@@ -238,21 +267,25 @@ def length(s: Any) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-def calculate_heartbeats(shb: Sequence[str | int], chb: Sequence[int]) -> tuple[int, int]:
+def calculate_heartbeats(shb: Iterable[str | int], chb: Iterable[int]) -> tuple[int, int]:
     """Negotiate heart-beat intervals, in milliseconds.
 
     Args:
-        shb: the server's ``heart-beat`` header values ``(sx, sy)``, as strings (or ints).
-        chb: the client's own values ``(cx, cy)``.
+        shb: the server's ``heart-beat`` header values ``(sx, sy)``, as strings (or ints);
+            any iterable of two values (a ``map`` or a generator too, as in stomp.py).
+        chb: the client's own values ``(cx, cy)``, any iterable of two values.
 
     Returns:
         ``(x, y)``: ``x`` is how often the client must send (``max(cx, sy)``, or 0 if either
         is 0); ``y`` is how often the client may expect the server's (``max(cy, sx)``, or 0
         if either is 0).  Values are compared as numbers, so ``"00"`` means 0 (stomp.py
         compared with the string ``"0"``).
+
+    Raises:
+        ValueError: either argument does not hold exactly two integers.
     """
-    sx, sy = int(shb[0]), int(shb[1])
-    cx, cy = int(chb[0]), int(chb[1])
+    sx, sy = (int(value) for value in shb)
+    cx, cy = (int(value) for value in chb)
     x = max(cx, sy) if cx != 0 and sy != 0 else 0
     y = max(cy, sx) if cy != 0 and sx != 0 else 0
     return x, y
@@ -328,7 +361,8 @@ if TYPE_CHECKING:
     #: Here it is filled on first use (reading ``stomp.utils.LOCALHOST_NAMES`` or calling
     #: :func:`is_localhost`), and the look-ups together may take at most
     #: :data:`HOSTNAME_SCAN_TIMEOUT` seconds.  It is an ordinary list: it may be changed
-    #: or replaced, and :func:`is_localhost` reads the current one.  Not in ``__all__``.
+    #: or replaced, and :func:`is_localhost` reads the current one.  ``importlib.reload``
+    #: of this module forgets it, so it is computed again (as stomp.py's reload does).
     LOCALHOST_NAMES: list[str]
 
 
@@ -377,11 +411,7 @@ if not TYPE_CHECKING:
         # Module attribute hook (PEP 562): computes LOCALHOST_NAMES on first access.
         if name == "LOCALHOST_NAMES":
             return _localhost_names()
-        if name == "uuid":  # imported on first use (see get_uuid), as stomp.py's utils has it
-            import uuid
-
-            return uuid
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _namespace.resolve(__name__, name)  # uuid, imported on first use
 
 
 def is_localhost(host_and_port: Sequence[Any]) -> int:

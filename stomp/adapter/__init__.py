@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["multicast", "ws"]
+import stomp
 
-_SUBMODULES = frozenset(__all__)
+__all__ = ["multicast", "stomp", "ws"]
+
+_SUBMODULES = frozenset({"multicast", "ws"})
 
 
 def __getattr__(name: str) -> Any:

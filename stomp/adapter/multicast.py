@@ -22,22 +22,32 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import struct
 import threading
 import time
 from typing import Any
 
-from stomp import exception, utils  # noqa: F401  (re-exported, as stomp.py)
+from stomp import _namespace, connect
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder
 from stomp.connect import BaseConnection
 from stomp.constants import CMD_ABORT, CMD_BEGIN, CMD_COMMIT, HDR_RECEIPT, HDR_TRANSACTION
 from stomp.exception import FrameError, NotConnectedException
 from stomp.protocol import Protocol12
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, Transport
-from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
 
-__all__ = ["MCAST_GRP", "MCAST_PORT", "MulticastConnection", "MulticastTransport"]
+# stomp.py's multicast module star-imports the connect module's names: they are here too
+# (ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES and uuid resolved on first use, see
+# stomp._namespace).
+__all__ = ["MCAST_GRP", "MCAST_PORT", "MulticastConnection", "MulticastTransport", "struct"]
+__all__ += _namespace.reexport(globals(), connect)
+_namespace.forget(globals())
 
-log = logging.getLogger("stomp.py")
+_log = logging.getLogger("stomp.py")
+
+
+def __getattr__(name: str) -> Any:
+    return _namespace.resolve(__name__, name)
+
 
 #: The default multicast group.
 MCAST_GRP = "224.1.1.1"
@@ -148,7 +158,7 @@ class MulticastTransport(Transport):
             raise NotConnectedException("not connected: connect() first")
         with self._send_lock:
             sock.sendto(encoded_frame, (self.group, self.port))
-        self._last_sent = time.monotonic()
+        self.last_sent = time.monotonic()
 
     def receive(self) -> bytes | None:
         """The next datagram holding whole, well-formed frames; ``b""`` once closed.
@@ -177,10 +187,10 @@ class MulticastTransport(Transport):
         try:
             checker.feed(data)
         except FrameError as exc:
-            log.warning("dropped a malformed datagram from %s: %s", sender, exc)
+            _log.warning("dropped a malformed datagram from %s: %s", sender, exc)
             return False
         if checker.buffered:
-            log.warning("dropped a datagram with an incomplete frame from %s", sender)
+            _log.warning("dropped a datagram with an incomplete frame from %s", sender)
             return False
         return True
 
@@ -199,7 +209,7 @@ class MulticastTransport(Transport):
                 receiver.shutdown(socket.SHUT_RDWR)  # wakes the receiver thread
             except OSError as exc:
                 if exc.errno not in (errno.ENOTCONN, errno.EBADF):
-                    log.debug("could not shut the multicast socket down: %s", exc)
+                    _log.debug("could not shut the multicast socket down: %s", exc)
             receiver.close()
         if sender is not None:
             sender.close()
@@ -231,7 +241,7 @@ class MulticastTransport(Transport):
             try:
                 self.transmit(Frame("RECEIPT", {"receipt-id": receipt}))
             except (OSError, NotConnectedException) as exc:
-                log.debug("could not send RECEIPT %s: %s", receipt, exc)
+                _log.debug("could not send RECEIPT %s: %s", receipt, exc)
 
 
 class MulticastConnection(BaseConnection, Protocol12):
@@ -340,5 +350,5 @@ class MulticastConnection(BaseConnection, Protocol12):
         # stomp.py raised AttributeError (BEGIN twice, unknown COMMIT) or KeyError
         # (unknown ABORT) here; the listeners hear of it instead, as for a frame sent in
         # an unknown transaction.
-        log.info("%s", message)
+        _log.info("%s", message)
         self.transport.notify("error", Frame(None, {}, message))

@@ -26,24 +26,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from stomp import exception, utils  # noqa: F401  (re-exported, as stomp.py)
+from stomp import _namespace, transport, utils
 from stomp.connect import BaseConnection, StompConnection12
-from stomp.exception import (  # noqa: F401  (ConnectFailedException re-exported, as stomp.py)
+from stomp.exception import (
     ConnectFailedException,
+    ConnectionClosedException,
     InterruptedException,
     NotConnectedException,
+    StompException,
 )
 from stomp.failover import FailoverMixin, HostList
 from stomp.keepalive import apply_keepalive
 from stomp.protocol import Protocol12
-from stomp.tls import DEFAULT_SSL_VERSION, TLSStream
+from stomp.tls import TLSStream
 from stomp.transport import BaseTransport, _readable
-from stomp.utils import *  # noqa: F403  (stomp.py re-exports the utils names here)
-
-try:
-    import ssl
-except ImportError:  # pragma: no cover - Python built without OpenSSL
-    ssl = None  # type: ignore[assignment]
 
 try:
     import websocket
@@ -58,9 +54,35 @@ except Exception as _exc:  # a broken install must not break the import either
 else:
     _IMPORT_ERROR = None
 
-__all__ = ["DEFAULT_SSL_VERSION", "SUBPROTOCOLS", "WSStompConnection", "WSTransport"]
+# stomp.py's ws module star-imports the utils and transport names, and imports the
+# exceptions and classes below: all are here (ssl, DEFAULT_SSL_VERSION, SSLError,
+# LOCALHOST_NAMES and uuid resolved on first use, see stomp._namespace).
+__all__ = [
+    "SUBPROTOCOLS",
+    "BaseConnection",
+    "ConnectFailedException",
+    "ConnectionClosedException",
+    "InterruptedException",
+    "NotConnectedException",
+    "Protocol12",
+    "StompConnection12",
+    "StompException",
+    "WSStompConnection",
+    "WSTransport",
+    "websocket",
+]
+__all__ += _namespace.reexport(globals(), transport)
+_namespace.forget(globals())
 
-log = logging.getLogger("stomp.py")
+_log = logging.getLogger("stomp.py")
+
+# (not the module global ``ssl``, one of the names resolved on first use)
+_ssl = _namespace.ssl_module()
+
+
+def __getattr__(name: str) -> Any:
+    return _namespace.resolve(__name__, name)
+
 
 #: The WebSocket subprotocols offered in the handshake, most preferred first (the names
 #: of the STOMP versions registered with IANA; brokers pick one or none).
@@ -104,9 +126,9 @@ def _sslopt(settings: dict[str, Any], server_hostname: str | None) -> dict[str, 
     else:
         verify = settings.get("verify", True)
         opts = {
-            "cert_reqs": ssl.CERT_REQUIRED if verify else ssl.CERT_NONE,
+            "cert_reqs": _ssl.CERT_REQUIRED if verify else _ssl.CERT_NONE,
             "check_hostname": bool(verify),
-            "ssl_version": settings.get("ssl_version") or DEFAULT_SSL_VERSION,
+            "ssl_version": settings.get("ssl_version") or _ssl.PROTOCOL_TLS_CLIENT,
         }
         if settings.get("ca_certs") and verify:
             opts["ca_certs"] = settings["ca_certs"]
@@ -278,7 +300,7 @@ class WSTransport(FailoverMixin, BaseTransport):
 
     def _open(self, host_and_port: tuple[str, int]) -> Any:
         url = self.url_for(host_and_port)
-        log.info("attempting WebSocket connection to %s", url)
+        _log.info("attempting WebSocket connection to %s", url)
         options: dict[str, Any] = {
             "timeout": self._timeout if self._timeout is not None else socket.getdefaulttimeout(),
             "header": self._handshake_header(),
@@ -302,11 +324,11 @@ class WSTransport(FailoverMixin, BaseTransport):
                     name = self._hosts.name_for(host_and_port)
                     ok, message = validator(ws.sock.getpeercert(), name)
                     if not ok:
-                        raise ssl.SSLError(f"Server certificate validation failed: {message}")
+                        raise _ssl.SSLError(f"Server certificate validation failed: {message}")
             if self._keepalive:
                 apply_keepalive(ws.sock, self._keepalive)
             ws.sock.settimeout(None)  # ``timeout`` is for connecting only
-            if ssl is not None and isinstance(ws.sock, ssl.SSLSocket):
+            if _ssl is not None and isinstance(ws.sock, _ssl.SSLSocket):
                 ws.sock = _SharedTLSSocket(ws.sock)
         except BaseException:
             ws.shutdown()
@@ -344,7 +366,7 @@ class WSTransport(FailoverMixin, BaseTransport):
                 ws.send(encoded_frame, opcode)
             except websocket.WebSocketConnectionClosedException as exc:
                 raise NotConnectedException(f"the WebSocket is closed: {exc}") from exc
-        self._last_sent = time.monotonic()
+        self.last_sent = time.monotonic()
 
     def receive(self) -> bytes | None:
         """The payload of the next WebSocket data frame, as bytes; ``b""`` once the
@@ -373,7 +395,7 @@ class WSTransport(FailoverMixin, BaseTransport):
             elif opcode == ABNF.OPCODE_PING:
                 self._send_control(ws, frame.data[:125], ABNF.OPCODE_PONG)
             elif opcode == ABNF.OPCODE_CLOSE:
-                log.debug("WebSocket closed by %s", self._describe_peer())
+                _log.debug("WebSocket closed by %s", self._describe_peer())
                 self._send_close(ws, frame.data[:2] or _STATUS_NORMAL)
                 self._peer_closed.set()
                 return b""
@@ -383,7 +405,7 @@ class WSTransport(FailoverMixin, BaseTransport):
             try:
                 ws.send(payload, opcode)
             except (OSError, WebSocketException) as exc:
-                log.debug("could not send WebSocket control frame %s: %s", opcode, exc)
+                _log.debug("could not send WebSocket control frame %s: %s", opcode, exc)
 
     def _send_close(self, ws: Any, status: bytes = _STATUS_NORMAL) -> None:
         # The CLOSE frame, once per connection.
@@ -394,7 +416,7 @@ class WSTransport(FailoverMixin, BaseTransport):
             try:
                 ws.send(status, ABNF.OPCODE_CLOSE)
             except (OSError, WebSocketException) as exc:
-                log.debug("could not send WebSocket CLOSE: %s", exc)
+                _log.debug("could not send WebSocket CLOSE: %s", exc)
 
     def _bytes_waiting(self) -> bool:
         ws = self.socket
@@ -445,11 +467,22 @@ class WSTransport(FailoverMixin, BaseTransport):
                 if ws.recv_frame().opcode == ABNF.OPCODE_CLOSE:
                     break
         except (OSError, WebSocketException) as exc:
-            log.debug("WebSocket closing handshake ended: %s", exc)
+            _log.debug("WebSocket closing handshake ended: %s", exc)
 
     def cleanup(self) -> None:
         """Close the WebSocket, ignoring errors."""
         self._close_socket()
+
+    def __need_ssl(self, host_and_port: tuple[str, int] | None = None) -> bool:
+        # stomp.py's name: whether TLS (wss) applies to that host (default: the connected
+        # one).
+        return self.get_ssl(host_and_port) is not None
+
+    def __enable_keepalive(self) -> None:
+        # stomp.py's name: apply the ``keepalive`` setting to the open connection's socket.
+        sock = getattr(self.socket, "sock", None)
+        if sock is not None and self._keepalive:
+            apply_keepalive(sock, self._keepalive)
 
     def disconnect_socket(self) -> None:
         """Close the WebSocket now (with a closing handshake); listeners get

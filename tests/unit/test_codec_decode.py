@@ -95,11 +95,12 @@ def test_cr_ending_the_command_line_is_tolerated(version):
 @ALL
 def test_crlf_between_frames_is_accepted(version):
     data = SEND + b"\r\n\r\n" + b"MESSAGE\n\n\0" + b"\r\n"
-    assert decode(data, version) == [SEND_T, HB, ("MESSAGE", {}, b"")]
+    assert decode(data, version) == [SEND_T, ("MESSAGE", {}, b"")]
+    assert decode(b"\r\n" + data, version) == [HB, SEND_T, ("MESSAGE", {}, b"")]
 
 
 # ---------------------------------------------------------------------------------------
-# Heart-beats and the trailer rule
+# Heart-beats and the padding rule
 # ---------------------------------------------------------------------------------------
 
 
@@ -134,38 +135,41 @@ def test_heartbeat_is_the_shared_heartbeat_frame():
 def test_frame_after_two_or_more_eols_is_never_dropped(version, eols, eol):
     # Regression: stomp.py drops the frame that follows two or more EOLs.
     data = SEND + eol * eols + b"MESSAGE\nid:2\n\nbody\0"
-    expected = [SEND_T, *[HB] * (eols - 1), ("MESSAGE", {"id": "2"}, b"body")]
-    assert decode(data, version) == expected
+    assert decode(data, version) == [SEND_T, ("MESSAGE", {"id": "2"}, b"body")]
     assert decode_pieces(data, 1, version) == [
         SEND_T,
-        *[HB] * eols,  # fed one byte at a time, even the trailer arrives in its own feed
+        *[HB] * eols,  # fed one byte at a time, the padding arrives in feeds of its own
         ("MESSAGE", {"id": "2"}, b"body"),
     ]
+    data = b"\n" + eol * (eols - 1) + b"MESSAGE\nid:2\n\nbody\0"
+    assert decode(data, version) == [*[HB] * eols, ("MESSAGE", {"id": "2"}, b"body")]
 
 
 @pytest.mark.parametrize(
     ("chunks", "expected"),
     [
-        # The first EOL right after the NUL, in the same feed, is the frame's trailer.
+        # The EOLs right after the NUL, in the same feed, are the frame's padding (as
+        # stomp.py counts them: a CONNECTED followed by three LFs is no heart-beat).
         ([SEND + b"\n"], [SEND_T]),
         ([SEND + b"\r\n"], [SEND_T]),  # a CR LF counts as one EOL
-        ([SEND + b"\n\n"], [SEND_T, HB]),
-        ([SEND + b"\r\n\r\n"], [SEND_T, HB]),
-        ([SEND + b"\n\r\n\n"], [SEND_T, HB, HB]),
+        ([SEND + b"\n\n"], [SEND_T]),
+        ([SEND + b"\r\n\r\n"], [SEND_T]),
+        ([SEND + b"\n\r\n\n"], [SEND_T]),
         # Every other EOL is a heart-beat: in a later feed ...
         ([SEND, b"\n"], [SEND_T, HB]),
         ([SEND, b"\r\n"], [SEND_T, HB]),
         ([SEND, b"\n\n"], [SEND_T, HB, HB]),
+        ([SEND + b"\n", b"\n"], [SEND_T, HB]),
         # ... or before the first frame ...
         ([b"\n" + SEND + b"\n"], [HB, SEND_T]),
         # ... or after a heart-beat.
         ([b"\n", b"\n"], [HB, HB]),
-        # Each frame has its own trailer.
+        # Each frame has its own padding.
         ([SEND + b"\n" + SEND + b"\n" + SEND], [SEND_T, SEND_T, SEND_T]),
-        ([SEND + SEND + b"\n\n"], [SEND_T, SEND_T, HB]),
+        ([SEND + SEND + b"\n\n"], [SEND_T, SEND_T]),
     ],
 )
-def test_trailer_rule(chunks, expected):
+def test_padding_rule(chunks, expected):
     assert feed_all(FrameDecoder(), chunks) == expected
 
 
@@ -598,8 +602,8 @@ def test_body_without_content_length_over_the_limit_in_one_feed_raises():
 # Malformed input: exact error, exact offset, earlier frames kept
 # ---------------------------------------------------------------------------------------
 
-PREFIX = SEND + b"\n" + b"\n"  # a frame, its trailer and a heart-beat: 9 bytes
-PREFIX_T = [SEND_T, HB]
+PREFIX = b"\n" + SEND + b"\n"  # a heart-beat, a frame and its padding: 9 bytes
+PREFIX_T = [HB, SEND_T]
 
 
 @ALL
@@ -703,7 +707,7 @@ def test_error_frames_hold_only_the_frames_of_the_failing_feed():
     assert tuples(decoder.feed(SEND)) == [SEND_T]
     with pytest.raises(FrameError) as info:
         decoder.feed(b"\nMESSAGE\n\nx\0\n\nBAD!\n\n\0")
-    assert tuples(info.value.frames) == [HB, ("MESSAGE", {}, b"x"), HB]
+    assert tuples(info.value.frames) == [HB, ("MESSAGE", {}, b"x")]
     assert info.value.offset == 7 + 1 + 11 + 2
 
 
@@ -727,7 +731,7 @@ def test_reset_clears_the_error_and_the_stream_position():
     decoder.reset()
     assert decoder.buffered == 0
     assert decoder.position == 0
-    assert tuples(decoder.feed(SEND + b"\n\n")) == [SEND_T, HB]
+    assert tuples(decoder.feed(SEND + b"\n\n")) == [SEND_T]
     with pytest.raises(FrameError) as info:
         decoder.feed(b"\rX")
     assert info.value.offset == 9
@@ -876,11 +880,10 @@ STREAM_FRAMES = [
         {"destination": "/queue/a", "message-id": "ID:host", "content-length": "5"},
         b"\0\r\n\0\n",
     ),
-    HB,
     ("RECEIPT", {"receipt-id": "r\\1"}, b""),
     ("ERROR", {"message": "boom"}, b"see\nbody"),
-    HB,
 ]
+STREAM_PADDING = 5  # the EOLs right after a NUL
 
 
 def test_stream_in_one_feed():
@@ -892,8 +895,8 @@ def test_stream_in_pieces_gives_the_same_frames(size):
     got = decode_pieces(STREAM, size)
     frames = [f for f in STREAM_FRAMES if f != HB]
     assert [f for f in got if f != HB] == frames
-    # Trailers that end up in a later feed than their NUL are heart-beats.
-    assert STREAM_FRAMES.count(HB) <= got.count(HB) <= STREAM_FRAMES.count(HB) + len(frames)
+    # Padding that ends up in a later feed than its NUL is heart-beats.
+    assert STREAM_FRAMES.count(HB) <= got.count(HB) <= STREAM_FRAMES.count(HB) + STREAM_PADDING
 
 
 def test_stream_cut_once_anywhere():

@@ -681,12 +681,12 @@ def test_odd_frames_from_the_server_are_survived(
     log = EventLog()
     conn.set_listener("a", log)
     with caplog.at_level(logging.WARNING, logger="stomp.py"):
-        # A RECEIPT without receipt-id (Q8), an unknown command, EOLs run together (Q3).
+        # A RECEIPT without receipt-id (Q8), an unknown command, EOLs run together (Q3;
+        # right after a NUL, so padding rather than heart-beats).
         broker.last.send_raw(b"RECEIPT\n\n\0SURPRISE\n\n\0\n\n\r\n")
         broker.last.send_message(body="after")
         log.wait_for("message")
-    assert log.names()[0] == "receipt"
-    assert log.count("heartbeat") >= 2
+    assert log.names() == ["receipt", "before_message", "message"]
     assert "unknown response frame type: 'surprise'" in caplog.text
     assert conn.is_connected()
 

@@ -291,4 +291,5 @@ def test_colours_per_platform(
 
 
 def test_colours_all() -> None:
-    assert sorted(stomp.colours.__all__) == ["BOLD", "GREEN", "NO_COLOUR", "RED"]
+    # (platform too: stomp.py's star import hands it on)
+    assert sorted(stomp.colours.__all__) == ["BOLD", "GREEN", "NO_COLOUR", "RED", "platform"]

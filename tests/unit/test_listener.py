@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import stomp
 from stomp import listener
 from stomp.codec import Frame
 from stomp.listener import (
@@ -380,7 +381,7 @@ def test_test_listener_runs_stats_then_printing_then_waiting() -> None:
     seen: list[tuple[str, int, bool]] = []
 
     class Recording(listener.TestListener):
-        def _print(self, msg: str, *args: Any) -> None:
+        def _PrintingListener__print(self, msg: str, *args: Any) -> None:
             seen.append((msg.split()[0], self.disconnects, self.disconnected))
 
     recording = Recording()
@@ -501,10 +502,17 @@ def test_heartbeat_listener_attributes_after_construction() -> None:
     assert transport.calls == []
 
 
-def test_heartbeat_listener_overrides_only_what_it_needs() -> None:
-    # The transport skips the base class's no-ops, so these cost nothing per frame.
-    for name in ("on_message", "on_receipt", "on_error", "on_heartbeat", "on_before_message"):
-        assert getattr(HeartbeatListener, name) is getattr(ConnectionListener, name)
+def test_traffic_stamps_cost_nothing_on_the_connections_own_transport() -> None:
+    # The 1.1/1.2 connection object is a HeartbeatListener of its own transport, which
+    # stamps every read itself: its on_message & co. are left out of dispatch.  A
+    # heart-beat listener of another transport (a test double's) is called.
+    conn = stomp.Connection12()
+    other = HeartbeatListener(FakeTransport(), (0, 0))
+    conn.set_listener("other", other)
+    for kind in ("message", "receipt", "error", "heartbeat"):
+        owners = [getattr(c, "__self__", None) for c in conn.transport._callbacks[kind]]
+        assert conn not in owners and other in owners, kind
+    assert HeartbeatListener.on_before_message is ConnectionListener.on_before_message
 
 
 def test_heartbeat_thread_and_received_heartbeat_come_from_the_transport() -> None:
@@ -525,10 +533,16 @@ def test_heartbeat_listener_with_a_minimal_transport() -> None:
     assert hb.received_heartbeat is None
     hb.received_heartbeat = 5.0
     assert hb.received_heartbeat == 5.0
-    # No start_heartbeats on the transport: negotiation still happens, nothing raises.
+    # No start_heartbeats on the transport: negotiation still happens, nothing raises
+    # (the listener's own heart-beat thread cannot send on such a transport, and says so
+    # in a debug log).
     hb.on_connected(connected("1000,1000"))
     assert hb.heartbeats == (1000, 1000)
     assert hb.running is True
+    thread = hb.heartbeat_thread
+    assert thread is not None
+    hb.on_disconnected()
+    assert not thread.is_alive() and hb.heartbeat_thread is None
 
 
 @pytest.mark.parametrize("cmd", ["CONNECT", "STOMP"])
