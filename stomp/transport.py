@@ -228,19 +228,20 @@ class BaseTransport(ListenerDispatch):
     def process_frame(self, f: Frame, frame_str: Any = None) -> None:
         """Dispatch one received frame to the listeners.
 
-        The receiver loop calls it for every frame but MESSAGE, which it hands to the
-        listeners directly; a subclass that overrides it (or a wrapper) sees every frame,
-        heart-beats included (:data:`~stomp.codec.HEARTBEAT_FRAME`).  ``frame_str`` is
-        ``None``: the raw bytes of a frame are not kept.
+        Every event goes through :meth:`notify`, as in stomp.py.  The receiver loop calls
+        this for every frame but MESSAGE, which it hands to the listeners directly unless
+        this method or :meth:`notify` is overridden (or wrapped): then they see every
+        frame, heart-beats included (:data:`~stomp.codec.HEARTBEAT_FRAME`).
+        ``frame_str`` is ``None``: the raw bytes of a frame are not kept.
         """
         if f is HEARTBEAT_FRAME:
-            self._call("heartbeat")
+            self.notify("heartbeat")
             return
         cmd = f.cmd or ""
         kind = _FRAME_TYPES.get(cmd) or cmd.lower()
         if kind == "message":
-            self._call("before_message", f)
-            self._call("message", f)
+            self.notify("before_message", f)
+            self.notify("message", f)
         elif kind in ("connected", "receipt", "error", "heartbeat"):
             self.notify(kind, f)
         else:
@@ -396,9 +397,12 @@ class BaseTransport(ListenerDispatch):
         decoder = self._decoder
         receive = self.receive
         process = self.process_frame
-        # MESSAGE frames go straight to the listeners unless process_frame was overridden
-        # (or wrapped): then it sees every frame, as in stomp.py.
-        inline = getattr(process, "__func__", None) is BaseTransport.process_frame
+        # MESSAGE frames go straight to the listeners unless process_frame or notify was
+        # overridden (or wrapped): then they see every frame, as in stomp.py.
+        inline = (
+            getattr(process, "__func__", None) is BaseTransport.process_frame
+            and getattr(self.notify, "__func__", None) is BaseTransport.notify
+        )
         error: FrameError | None = None
         try:
             while self.running and generation == self._generation:

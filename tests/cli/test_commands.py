@@ -619,3 +619,37 @@ def test_run_nesting_is_limited(make_cli, fake_broker: FakeBroker, tmp_path: Pat
     assert cli.onecmd(f"run {script}") is False
     assert cli.stdout.text.endswith(err("run: scripts nested more than 20 deep"))
     assert cli.error_count == 1
+
+
+def test_help_method_prints_a_block_as_stomppy_names_it(make_cli, fake_broker: FakeBroker) -> None:
+    # stomp.py's StompCLI.help(usage, description, required, optional), called directly.
+    cli = make_cli(fake_broker)
+    mark = cli.stdout.mark()
+    cli.help("frob <thing>", "Frobs a thing.", [("thing", "what to frob")], [("how", "how")])
+    assert cli.stdout.since(mark).split("\n") == [
+        heading("Usage:"),
+        "\tfrob <thing>",
+        "",
+        heading("Required Parameters:"),
+        "\tthing - what to frob",
+        "",
+        heading("Optional Parameters:"),
+        "\thow - how",
+        "",
+        heading("Description:"),
+        "\tFrobs a thing.",
+        " " * 8,
+        "",
+    ]
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_check_ack_nack_called_directly(make_cli, fake_broker: FakeBroker, version: str) -> None:
+    # stomp.py's StompCLI.check_ack_nack(acknackfunc, args): the argument text or words.
+    cli = make_cli(fake_broker, version)
+    cli.check_ack_nack(cli.conn.ack, "")
+    assert "Expecting: ack <" in cli.stdout.text
+    words = ["m1", "sub1"] if version == "1.1" else ["m1"]
+    cli.check_ack_nack(cli.conn.ack, words)
+    frame = fake_broker.last.wait_for_frame("ACK")
+    assert "m1" in frame.headers.values()

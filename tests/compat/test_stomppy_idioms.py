@@ -425,6 +425,27 @@ def test_a_transport_overriding_process_frame_sees_every_frame(broker: FakeBroke
     assert listener.messages == 1
 
 
+def test_a_wrapped_notify_sees_every_event(broker: FakeBroker, make_conn: Any, mocker: Any) -> None:
+    # stomp.py's notify() is the one dispatch point: wrapping it shows every event.
+    conn = make_conn(broker, "1.1")
+    notify = mocker.patch.object(conn.transport, "notify", wraps=conn.transport.notify)
+    listener = TestListener("r", print_to_log=True)  # noqa: F405
+    conn.set_listener("t", listener)
+    conn.connect(wait=True)
+    conn.subscribe("/queue/n", "1")
+    broker.last.send_message(destination="/queue/n", body="hi")
+    assert listener.wait_for_message(WAIT)
+    broker.last.send_raw(b"\n")  # read on its own: a heart-beat
+    assert listener.wait_for_heartbeat(WAIT)
+    conn.send("/queue/n", "x", receipt="r")
+    assert listener.wait_on_receipt(WAIT)
+    conn.disconnect()
+    kinds = [c.args[0] for c in notify.call_args_list]
+    assert kinds[:2] == ["connecting", "connected"]
+    assert kinds.index("before_message") + 1 == kinds.index("message")
+    assert {"heartbeat", "receipt", "disconnected"} <= set(kinds)
+
+
 def test_a_mock_transport_records_the_frame_sent(mocker: Any) -> None:
     conn = stomp.Connection12([("127.0.0.1", 61613)], auto_content_length=False)
     conn.transport = mocker.Mock()
