@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import stomp
-from stomp import utils
+from stomp import heartbeat, utils
 from stomp.codec import Frame
 from stomp.colours import BOLD, GREEN, NO_COLOUR, RED
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
@@ -1185,7 +1185,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _connect(options: dict[str, Any]) -> StompCLI | int:
-    cx, cy = (int(part) for part in options["--heartbeats"].split(","))
+    cx, cy = heartbeat.parse(options["--heartbeats"])
     vhost = options["--vhost"]
     try:
         return StompCLI(

@@ -33,6 +33,7 @@ from stomp import exception, log, utils
 from stomp.codec import Frame
 from stomp.constants import *  # noqa: F403  (stomp.py's re-export, relied on by users)
 from stomp.constants import CMD_CONNECT, CMD_STOMP, HDR_HEARTBEAT
+from stomp import heartbeat
 from stomp.heartbeat import Heartbeater
 
 __all__ = [
@@ -386,7 +387,7 @@ class HeartbeatListener(ConnectionListener):
             return
         server = _parse_heartbeat_header(frame.headers[HDR_HEARTBEAT])
         requested = self._requested_heartbeats
-        negotiated = utils.calculate_heartbeats(server, (int(requested[0]), int(requested[1])))
+        negotiated = heartbeat.negotiate((int(requested[0]), int(requested[1])), server)
         self._heartbeats = negotiated
         _logger.debug("heartbeats calculated %s", negotiated)
         if negotiated == (0, 0):
@@ -507,17 +508,14 @@ class HeartbeatListener(ConnectionListener):
             _logger.exception("heartbeat timeout handling failed on %r", transport)
 
 
-def _parse_heartbeat_header(value: Any) -> tuple[str, str]:
-    """Return the broker's ``sx,sy`` pair as two canonical digit strings.
-
-    Anything but two non-negative integers is logged and read as ``0,0``.  Canonical
-    strings (``"00"`` becomes ``"0"``) make zero always mean zero [Q48].
-    """
-    parts = str(value).replace(" ", "").split(",")
-    if len(parts) == 2 and all(part.isascii() and part.isdigit() for part in parts):
-        return str(int(parts[0])), str(int(parts[1]))
-    _logger.warning("ignoring malformed heart-beat header %r, using 0,0", value)
-    return "0", "0"
+def _parse_heartbeat_header(value: Any) -> tuple[int, int]:
+    """The broker's ``sx,sy`` pair; anything but two non-negative integers is logged and
+    read as ``0,0``."""
+    try:
+        return heartbeat.parse(value)
+    except ValueError:
+        _logger.warning("ignoring malformed heart-beat header %r, using 0,0", value)
+        return (0, 0)
 
 
 class WaitingListener(ConnectionListener):

@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from stomp import _namespace
+from stomp import _namespace, heartbeat
 from stomp import codec as _codec
 from stomp import constants as _constants
 from stomp.codec import HEARTBEAT_FRAME, Frame
@@ -286,9 +286,7 @@ def calculate_heartbeats(shb: Iterable[str | int], chb: Iterable[int]) -> tuple[
     """
     sx, sy = (int(value) for value in shb)
     cx, cy = (int(value) for value in chb)
-    x = max(cx, sy) if cx != 0 and sy != 0 else 0
-    y = max(cy, sx) if cy != 0 and sx != 0 else 0
-    return x, y
+    return heartbeat.negotiate((cx, cy), (sx, sy))
 
 
 def merge_headers(header_map_list: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:

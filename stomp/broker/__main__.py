@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from stomp import heartbeat
 from stomp.broker.server import Broker
 
 __all__ = ["main", "parse_args"]
@@ -21,14 +22,11 @@ __all__ = ["main", "parse_args"]
 
 def _heartbeats(text: str) -> tuple[int, int]:
     try:
-        sx, sy = (int(part) for part in text.split(","))
+        return heartbeat.parse(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected two integers in ms, like 1000,1000: {text!r}"
+            f"expected two non-negative integers in ms, like 1000,1000: {text!r}"
         ) from None
-    if sx < 0 or sy < 0:
-        raise argparse.ArgumentTypeError("heart-beat intervals cannot be negative")
-    return (sx, sy)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from stomp import heartbeat
 from stomp.codec import DEFAULT_MAX_HEADER_BYTES, VERSIONS
 
 __all__ = [
@@ -96,14 +97,12 @@ def parse_heartbeat(value: str | None) -> tuple[int, int]:
     Raises:
         HandshakeError: not two non-negative integers.
     """
-    if value is None:
-        return (0, 0)
-    parts = value.split(",")
-    if len(parts) != 2 or not all(p.strip().isdigit() and p.strip().isascii() for p in parts):
+    try:
+        return heartbeat.parse(value)
+    except ValueError:
         raise HandshakeError(
             "Invalid heart-beat header", f"Expected two non-negative integers, got {value!r}."
-        )
-    return (int(parts[0]), int(parts[1]))
+        ) from None
 
 
 def heartbeat_intervals(client: tuple[int, int], settings: Settings) -> tuple[int, int, str]:
@@ -125,6 +124,5 @@ def heartbeat_intervals(client: tuple[int, int], settings: Settings) -> tuple[in
         sy = max(cx, floor) if cx else 0
     else:
         sx, sy = settings.heartbeats
-    send = max(sx, cy) if sx and cy else 0
-    receive = max(cx, sy) if cx and sy else 0
+    send, receive = heartbeat.negotiate((sx, sy), client)
     return send, receive, f"{sx},{sy}"
