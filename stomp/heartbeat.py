@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Heartbeater", "HeartbeatTimer", "negotiate", "parse"]
+__all__ = ["HeartbeatTimer", "Heartbeater", "negotiate", "parse"]
 
 log = logging.getLogger("stomp.py")
 

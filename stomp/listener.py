@@ -29,11 +29,10 @@ from time import monotonic
 from typing import Any
 
 from stomp import constants as _constants
-from stomp import exception, log, utils
+from stomp import exception, heartbeat, log, utils
 from stomp.codec import Frame
 from stomp.constants import *  # noqa: F403  (stomp.py's re-export, relied on by users)
 from stomp.constants import CMD_CONNECT, CMD_STOMP, HDR_HEARTBEAT
-from stomp import heartbeat
 from stomp.heartbeat import Heartbeater
 
 __all__ = [
