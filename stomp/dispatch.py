@@ -5,9 +5,10 @@ stomp.py) and calls them through tables of bound methods, one per callback, rebu
 listener is registered or removed (each table when first needed) rather than looked up for
 every frame.  Listeners are called in the sorted order of their names; a listener whose
 callback is :class:`~stomp.listener.ConnectionListener`'s own no-op is left out of that
-callback's table, and so are the traffic stamps of a
-:class:`~stomp.listener.HeartbeatListener` whose transport is this one (the 1.1/1.2
-connection object): the transport stamps every read itself.
+callback's table, and so are a :class:`~stomp.listener.HeartbeatListener`'s callbacks for
+the work a transport does itself when the listener is its own 1.1/1.2 connection object:
+stamping every read as life, and the ``heart-beat`` header of CONNECT (the connection's
+session writes it).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
     def __missing__(self, kind: str) -> tuple[Callable[..., Any], ...]:
         attribute = "on_" + kind
         no_op = _NO_OPS.get(attribute)
-        stamp = _TRAFFIC_STAMPS.get(attribute)
+        done_by_owner = _OWN_TRANSPORT_DOES.get(attribute)
         found = []
         for listener in self._ordered:
             method = getattr(listener, attribute, None)
@@ -108,9 +109,12 @@ class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
             function = getattr(method, "__func__", None)
             if function is not None and (
                 function is no_op
-                or (function is stamp and getattr(listener, "transport", None) is self._owner)
+                or (
+                    function is done_by_owner
+                    and getattr(listener, "transport", None) is self._owner
+                )
             ):
-                continue  # ConnectionListener's own no-op, or a stamp the transport makes
+                continue  # ConnectionListener's own no-op, or work the transport does
             found.append(method)
         self[kind] = callbacks = tuple(found)
         return callbacks
@@ -119,10 +123,11 @@ class _CallbackTable(dict[str, tuple[Callable[..., Any], ...]]):
 # ConnectionListener's own no-op callbacks, by attribute name.
 _NO_OPS = {"on_" + name: getattr(ConnectionListener, "on_" + name) for name in CALLBACKS}
 
-# HeartbeatListener's callbacks that only note that the broker was heard from.
-_TRAFFIC_STAMPS = {
+# HeartbeatListener's callbacks that a transport does the work of for its own connection:
+# noting that the broker was heard from, and asking for heart-beats in CONNECT.
+_OWN_TRANSPORT_DOES = {
     "on_" + name: getattr(HeartbeatListener, "on_" + name)
-    for name in ("message", "receipt", "error", "heartbeat")
+    for name in ("message", "receipt", "error", "heartbeat", "send")
 }
 
 

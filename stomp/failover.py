@@ -209,6 +209,9 @@ class FailoverMixin:
         last (used when a host accepted TCP but never answered CONNECT)."""
         self._hosts.skip_last()
 
+    def _hosts_to_try(self) -> int:
+        return len(self._hosts.hosts) or 1
+
     def set_ssl(
         self,
         for_hosts: Iterable[HostAndPort] = (),

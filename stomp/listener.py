@@ -215,9 +215,9 @@ class HeartbeatListener(ConnectionListener):
     CONNECTED frame.
 
     Who runs the heart-beats depends on the transport.  stomp-ng's transports run them
-    themselves (``transport.start_heartbeats(send_interval, receive_timeout)``): their
-    heart-beat thread depends neither on listener names nor on their order, every byte
-    read counts as life, and a slow listener is not taken for a dead broker.  Given any
+    themselves, as their session negotiated them when CONNECTED arrived: their heart-beat
+    thread depends neither on listener names nor on their order, every byte read counts
+    as life, and a slow listener is not taken for a dead broker.  Given any
     other transport (a test double, say), this listener runs them as stomp.py's does: a
     thread of its own that calls ``transport.transmit(Frame(None, {}, None))`` when it is
     time to send, counts the frames its ``on_*`` callbacks see as life, and on a timeout
@@ -373,8 +373,11 @@ class HeartbeatListener(ConnectionListener):
             self._last_sent = monotonic()
 
     def on_connected(self, frame: Frame) -> None:
-        """Negotiate heart-beats from the CONNECTED frame and start them.
+        """Negotiate heart-beats from the CONNECTED frame: :attr:`heartbeats`,
+        :attr:`send_sleep`, :attr:`receive_sleep` and :attr:`running` say what was agreed.
 
+        A stomp-ng transport has already started them (its session negotiated the same
+        way); with another transport, this listener starts its own heart-beat thread.
         Without a ``heart-beat`` header nothing changes and nothing starts.  A malformed
         header is logged as a warning and treated as ``0,0``.
 
@@ -399,8 +402,7 @@ class HeartbeatListener(ConnectionListener):
         self.running = True
         self.heartbeat_terminate_event.clear()
         if self._transport_beats:
-            self.transport.start_heartbeats(self._send_sleep, self._receive_sleep)
-            return
+            return  # the transport started them, from its session's negotiation
         # A transport that does not run heart-beats: run them here, as stomp.py does.
         now = monotonic()
         self._received_heartbeat = now + self._receive_sleep  # grace for the first one

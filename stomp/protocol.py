@@ -1,18 +1,10 @@
-"""The STOMP protocol versions: calls turned into frames.
+"""The STOMP protocol versions: stomp.py's calls, as frames sent through a transport.
 
-:class:`Protocol10`, :class:`Protocol11` and :class:`Protocol12` build the frames of their
-version and hand them to a transport; they do no I/O themselves.  What differs between the
-versions is kept side by side here:
-
-* connect command: 1.0 CONNECT; 1.1 and 1.2 STOMP (CONNECT on request).
-* ``host`` header: 1.0 only if given; 1.1 the ``vhost``, if any; 1.2 the ``vhost`` or else
-  the host connected to.
-* heart-beats: none in 1.0; negotiated in 1.1 and 1.2.
-* subscription ``id``: optional in 1.0; required in 1.1 and 1.2 (generated when omitted).
-* unsubscribe: by ``id`` or ``destination`` in 1.0; by ``id`` in 1.1 and 1.2.
-* ACK headers: ``message-id`` in 1.0; ``message-id`` and ``subscription`` in 1.1; ``id``
-  (the MESSAGE's ``ack`` header) in 1.2.  NACK from 1.1 on, with the same headers.
-* header escaping: none in 1.0; backslash, LF and colon in 1.1; CR too in 1.2.
+:class:`Protocol10`, :class:`Protocol11` and :class:`Protocol12` are stomp.py's classes,
+with its method names and signatures.  They do no I/O and keep no state of their own: the
+frames are built by the connection's :class:`~stomp.session.ClientSession` (where the
+version rules are, side by side), and sent through :meth:`Protocol10.send_frame` to the
+transport, which reports them to the same session.
 
 Header escaping is done once, by the codec, when the frame is encoded: listeners'
 ``on_send`` see the values as the caller gave them.  :meth:`Protocol10.send_frame` also
@@ -32,35 +24,11 @@ from typing import Any
 from stomp import exception, log, utils  # noqa: F401  (re-exported, as stomp.py)
 from stomp import listener as _listener
 from stomp.codec import UNESCAPED_COMMANDS, Frame, escape
-from stomp.constants import (
-    CMD_ABORT,
-    CMD_ACK,
-    CMD_BEGIN,
-    CMD_COMMIT,
-    CMD_CONNECT,
-    CMD_DISCONNECT,
-    CMD_NACK,
-    CMD_SEND,
-    CMD_STOMP,
-    CMD_SUBSCRIBE,
-    CMD_UNSUBSCRIBE,
-    HDR_ACCEPT_VERSION,
-    HDR_ACK,
-    HDR_CONTENT_LENGTH,
-    HDR_CONTENT_TYPE,
-    HDR_DESTINATION,
-    HDR_HOST,
-    HDR_ID,
-    HDR_LOGIN,
-    HDR_MESSAGE_ID,
-    HDR_PASSCODE,
-    HDR_RECEIPT,
-    HDR_SUBSCRIPTION,
-    HDR_TRANSACTION,
-)
-from stomp.exception import ConnectFailedException, NotConnectedException
+from stomp.constants import CMD_DISCONNECT, CMD_SEND, HDR_ID, HDR_RECEIPT, HDR_SUBSCRIPTION
+from stomp.exception import ConnectFailedException
 from stomp.listener import *  # noqa: F403  (stomp.py re-exports the listener names here)
 from stomp.listener import ConnectionListener, HeartbeatListener
+from stomp.session import ClientSession
 
 # stomp.py's protocol module star-imports its listener module: those names are here too.
 __all__ = ["ConnectFailedException", "Protocol10", "Protocol11", "Protocol12"]
@@ -69,34 +37,31 @@ __all__ += _listener.__all__
 _log = logging.getLogger("stomp.py")
 
 
-def _require(value: Any, name: str) -> None:
-    if value is None:
-        raise AssertionError(f"'{name}' is required")
-
-
-def _merge(headers: dict[str, Any] | None, keyword_headers: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(headers) if headers else {}
-    if keyword_headers:
-        merged.update(keyword_headers)
-    return merged
-
-
 class Protocol10(ConnectionListener):
     """STOMP 1.0 frames.
 
     Args:
-        transport: where frames go (see :mod:`stomp.transport`).
+        transport: where frames go (see :mod:`stomp.transport`).  Its session, when it has
+            one, is this object's :attr:`session`.
         auto_content_length: add ``content-length`` to SEND frames with a body.
+
+    Attributes:
+        transport: the transport.
+        session: the :class:`~stomp.session.ClientSession` that builds the frames and
+            keeps the state (subscriptions, receipts, heart-beats) of the connection.
+        auto_content_length: see above.
     """
 
     version = "1.0"
-    _connect_command = CMD_CONNECT
 
     def __init__(self, transport: Any, auto_content_length: bool = True) -> None:
         self.transport = transport
         self.auto_content_length = auto_content_length
-        self._subscriptions: dict[str, str] = {}  # id -> destination
         transport.version = self.version
+        session = getattr(transport, "session", None)
+        # (a test double standing for the transport gets a session of its own)
+        self.session = session if isinstance(session, ClientSession) else ClientSession()
+        self.session.version = self.version
         transport.set_listener("protocol-listener", self)
 
     # -- frames ---------------------------------------------------------------------------
@@ -122,29 +87,25 @@ class Protocol10(ConnectionListener):
     def _escape_headers(self, headers: dict[str, Any]) -> None:
         """Escape the ``str`` values of ``headers`` in place (STOMP 1.0: nothing to do)."""
 
-    def _send(self, cmd: str, headers: dict[str, Any], body: Any = None) -> None:
-        # How this class's methods send the frame they built: through send_frame(cmd,
-        # headers[, body]), as stomp.py's do, so that a subclass overriding send_frame or
-        # a test wrapping it sees every frame with those arguments.  When send_frame is
-        # this class's own, the dict is this call's own and no one else sees it: the
-        # in-place escaping is skipped and the frame goes straight to the transport.
+    def _send(self, frame: Frame) -> None:
+        # How this class's methods send the frame the session built: through
+        # send_frame(cmd, headers[, body]), as stomp.py's do, so that a subclass overriding
+        # send_frame or a test wrapping it sees every frame with those arguments.  When
+        # send_frame is this class's own, the dict is this call's own and no one else sees
+        # it: the in-place escaping is skipped and the frame goes straight to the transport.
         send_frame = self.send_frame
-        if getattr(send_frame, "__func__", None) is _SEND_FRAME:
-            self.transport.transmit(Frame(cmd, headers, "" if body is None else body))
-        elif body is None:
-            send_frame(cmd, headers)
+        try:
+            own = send_frame.__func__ is _SEND_FRAME  # type: ignore[attr-defined]
+        except AttributeError:  # a function or a mock put on the instance
+            own = False
+        if own:
+            self.transport.transmit(frame)
+        elif frame.cmd == CMD_SEND:
+            send_frame(CMD_SEND, frame.headers, frame.body)
         else:
-            send_frame(cmd, headers, body)
+            send_frame(str(frame.cmd), frame.headers)
 
-    def _connect_headers(
-        self, username: str | None, passcode: str | None, headers: dict[str, Any]
-    ) -> dict[str, Any]:
-        headers[HDR_ACCEPT_VERSION] = self.version
-        if username is not None:
-            headers[HDR_LOGIN] = username
-        if passcode is not None:
-            headers[HDR_PASSCODE] = passcode
-        return headers
+    # -- connecting -----------------------------------------------------------------------
 
     def connect(
         self,
@@ -168,54 +129,42 @@ class Protocol10(ConnectionListener):
             headers: extra headers; keyword arguments become headers too (as in stomp.py,
                 ``with_connect_command=`` is one of them on 1.0).
         """
-        self._connect(self._connect_command, username, passcode, wait, headers, keyword_headers)
+        self._connect(username, passcode, wait, headers, keyword_headers, False)
 
     def _connect(
         self,
-        command: str,
         username: str | None,
         passcode: str | None,
         wait: bool,
         headers: dict[str, Any] | None,
         keyword_headers: dict[str, Any],
+        with_connect_command: bool,
     ) -> None:
         transport = self.transport
         if transport.is_connected():
             _log.warning("connect() called on a connection that is already connected; ignored")
             return
-        hosts = len(getattr(transport, "host_and_ports", ())) or 1
-        timeout = getattr(transport, "timeout", None)
-        for attempt in range(hosts):
-            transport.start()
-            frame_headers = self._connect_headers(
-                username, passcode, _merge(headers, keyword_headers)
+
+        def send_connect() -> None:
+            # Once per host tried: 1.2's host header names the host connected to.
+            current = transport.current_host_and_port
+            frame = self.session.connect(
+                username,
+                passcode,
+                headers,
+                keyword_headers,
+                host=current[0] if current is not None else None,
+                vhost=transport.vhost,
+                with_connect_command=with_connect_command,
+                heartbeats=self._heartbeat_request(),
             )
-            try:
-                try:
-                    self._send(command, frame_headers)
-                except (OSError, NotConnectedException) as exc:
-                    # The broker closed at once (a TLS client certificate it refused, say).
-                    raise ConnectFailedException(
-                        f"the connection closed while sending {command}: {exc}"
-                    ) from exc
-                if not wait:
-                    return
-                transport.wait_for_connection(timeout if timeout is not None else 30.0)
-                return
-            except ConnectFailedException:
-                # A broker that refused (ERROR) is final; one that said nothing or closed
-                # the connection is given up for the next host.
-                retry = (
-                    not transport.connection_error
-                    and attempt < hosts - 1
-                    and hasattr(transport, "skip_current_host")
-                )
-                if retry:
-                    transport.skip_current_host()
-                transport.disconnect_socket()
-                if not retry:
-                    raise
-                _log.warning("no CONNECTED frame, trying the next host")
+            self._send(frame)
+
+        transport.establish(send_connect, wait)
+
+    def _heartbeat_request(self) -> tuple[int, int]:
+        # The heart-beats a CONNECT asks for: none in 1.0.
+        return (0, 0)
 
     def disconnect(
         self,
@@ -230,11 +179,11 @@ class Protocol10(ConnectionListener):
         if not self.transport.is_connected():
             _log.debug("not sending disconnect, already disconnected")
             return
-        frame_headers = _merge(headers, keyword_headers)
-        receipt_id = receipt or utils.get_uuid()
-        frame_headers[HDR_RECEIPT] = receipt_id
-        self.transport.set_receipt(receipt_id, CMD_DISCONNECT)
-        self._send(CMD_DISCONNECT, frame_headers)
+        frame = self.session.disconnect(receipt, headers, **keyword_headers)
+        self.transport.set_receipt(frame.headers[HDR_RECEIPT], CMD_DISCONNECT)
+        self._send(frame)
+
+    # -- messages -------------------------------------------------------------------------
 
     def send(
         self,
@@ -256,18 +205,19 @@ class Protocol10(ConnectionListener):
         Raises:
             NotConnectedException: the connection is not open.
         """
-        if destination is None:
-            raise AssertionError("'destination' is required")
-        if body is None:
-            raise AssertionError("'body' is required")
-        # keyword_headers is this call's own dict: used as is when there is nothing to merge.
-        frame_headers = {**headers, **keyword_headers} if headers else keyword_headers
-        frame_headers[HDR_DESTINATION] = destination
-        if content_type:
-            frame_headers[HDR_CONTENT_TYPE] = content_type
-        if self.auto_content_length and body and HDR_CONTENT_LENGTH not in frame_headers:
-            frame_headers[HDR_CONTENT_LENGTH] = len(body)
-        self._send(CMD_SEND, frame_headers, body)
+        frame = self.session.send(
+            destination, body, content_type, headers, keyword_headers, self.auto_content_length
+        )
+        # (Protocol10._send, inlined: the path every message takes)
+        send_frame = self.send_frame
+        try:
+            own = send_frame.__func__ is _SEND_FRAME  # type: ignore[attr-defined]
+        except AttributeError:
+            own = False
+        if own:
+            self.transport.transmit(frame)
+        else:
+            send_frame(CMD_SEND, frame.headers, body)
 
     def subscribe(
         self,
@@ -288,19 +238,10 @@ class Protocol10(ConnectionListener):
         Returns:
             The subscription id (``None`` for a 1.0 subscription without one).
         """
-        _require(destination, "destination")
-        frame_headers = _merge(headers, keyword_headers)
-        frame_headers[HDR_DESTINATION] = destination
-        sub_id = self._subscription_id(id)
-        if sub_id is not None:
-            frame_headers[HDR_ID] = sub_id
-            self._subscriptions[str(sub_id)] = destination
-        frame_headers[HDR_ACK] = ack
-        self._send(CMD_SUBSCRIBE, frame_headers)
+        frame = self.session.subscribe(destination, id, ack, headers, **keyword_headers)
+        self._send(frame)
+        sub_id = frame.headers.get(HDR_ID)
         return None if sub_id is None else str(sub_id)
-
-    def _subscription_id(self, id: Any) -> Any:
-        return id if id else None
 
     def unsubscribe(
         self,
@@ -310,40 +251,8 @@ class Protocol10(ConnectionListener):
         **keyword_headers: Any,
     ) -> None:
         """Stop a subscription, by ``id`` or (1.0) by ``destination``."""
-        if destination is None and id is None:
-            raise AssertionError("'id' or 'destination' is required")
-        frame_headers = _merge(headers, keyword_headers)
-        if id:
-            frame_headers[HDR_ID] = id
-            self._subscriptions.pop(str(id), None)
-        if destination:
-            frame_headers[HDR_DESTINATION] = destination
-        self._send(CMD_UNSUBSCRIBE, frame_headers)
-
-    def _ack_headers(self, id: Any, subscription: Any) -> dict[str, Any]:
-        _require(id, "id")
-        frame_headers = {HDR_MESSAGE_ID: id}
-        if subscription is not None:
-            frame_headers[HDR_SUBSCRIPTION] = subscription
-        return frame_headers
-
-    def _acknowledge(
-        self,
-        command: str,
-        id: Any,
-        subscription: Any,
-        transaction: str | None,
-        receipt: str | None,
-        headers: dict[str, Any] | None,
-        keyword_headers: dict[str, Any],
-    ) -> None:
-        frame_headers = _merge(headers, keyword_headers)
-        frame_headers.update(self._ack_headers(id, subscription))
-        if transaction:
-            frame_headers[HDR_TRANSACTION] = transaction
-        if receipt:
-            frame_headers[HDR_RECEIPT] = receipt
-        self._send(command, frame_headers)
+        for frame in self.session.unsubscribe(id, destination, headers, **keyword_headers):
+            self._send(frame)
 
     def ack(
         self,
@@ -355,7 +264,11 @@ class Protocol10(ConnectionListener):
     ) -> None:
         """Acknowledge the message whose ``message-id`` is ``id``."""
         subscription = keyword_headers.pop(HDR_SUBSCRIPTION, None)
-        self._acknowledge(CMD_ACK, id, subscription, transaction, receipt, headers, keyword_headers)
+        self._send(
+            self.session.ack(id, subscription, transaction, receipt, headers, **keyword_headers)
+        )
+
+    # -- transactions ---------------------------------------------------------------------
 
     def begin(
         self,
@@ -364,11 +277,9 @@ class Protocol10(ConnectionListener):
         **keyword_headers: Any,
     ) -> str:
         """Begin a transaction (a fresh id unless ``transaction`` is given); returns its id."""
-        frame_headers = _merge(headers, keyword_headers)
-        transaction = transaction or utils.get_uuid()
-        frame_headers[HDR_TRANSACTION] = transaction
-        self._send(CMD_BEGIN, frame_headers)
-        return transaction
+        frame = self.session.begin(transaction, headers, **keyword_headers)
+        self._send(frame)
+        return str(frame.headers["transaction"])
 
     def commit(
         self,
@@ -377,19 +288,13 @@ class Protocol10(ConnectionListener):
         **keyword_headers: Any,
     ) -> None:
         """Commit ``transaction``: its SENDs and ACKs take effect."""
-        _require(transaction, "transaction")
-        frame_headers = _merge(headers, keyword_headers)
-        frame_headers[HDR_TRANSACTION] = transaction
-        self._send(CMD_COMMIT, frame_headers)
+        self._send(self.session.commit(transaction, headers, **keyword_headers))
 
     def abort(
         self, transaction: str, headers: dict[str, Any] | None = None, **keyword_headers: Any
     ) -> None:
         """Abort ``transaction``: its SENDs and ACKs are dropped."""
-        _require(transaction, "transaction")
-        frame_headers = _merge(headers, keyword_headers)
-        frame_headers[HDR_TRANSACTION] = transaction
-        self._send(CMD_ABORT, frame_headers)
+        self._send(self.session.abort(transaction, headers, **keyword_headers))
 
 
 # Protocol10.send_frame itself: Protocol10._send skips its in-place escaping when it is not
@@ -411,7 +316,6 @@ class Protocol11(HeartbeatListener, Protocol10):
     """
 
     version = "1.1"
-    _connect_command = CMD_STOMP
 
     def __init__(
         self,
@@ -420,8 +324,18 @@ class Protocol11(HeartbeatListener, Protocol10):
         auto_content_length: bool = True,
         heart_beat_receive_scale: float = 1.5,
     ) -> None:
-        HeartbeatListener.__init__(self, transport, heartbeats, heart_beat_receive_scale)
+        # The session first: the heart-beat settings below are its.
         Protocol10.__init__(self, transport, auto_content_length)
+        HeartbeatListener.__init__(self, transport, heartbeats, heart_beat_receive_scale)
+
+    @property
+    def heart_beat_receive_scale(self) -> float:
+        """The grace factor on the negotiated receive interval (the session's)."""
+        return self.session.heart_beat_receive_scale
+
+    @heart_beat_receive_scale.setter
+    def heart_beat_receive_scale(self, value: float) -> None:
+        self.session.heart_beat_receive_scale = value
 
     def connect(
         self,
@@ -446,8 +360,14 @@ class Protocol11(HeartbeatListener, Protocol10):
             headers: extra headers; keyword arguments become headers too.
             with_connect_command: send CONNECT instead of STOMP.
         """
-        command = CMD_CONNECT if with_connect_command else self._connect_command
-        self._connect(command, username, passcode, wait, headers, keyword_headers)
+        self._connect(username, passcode, wait, headers, keyword_headers, with_connect_command)
+
+    def _heartbeat_request(self) -> tuple[int, int]:
+        # The pair asked for (heartbeats was replaced by the negotiated one after the last
+        # CONNECTED [Q22]; a new CONNECT asks for the original request again).
+        requested = self._requested_heartbeats
+        self._heartbeats = requested
+        return requested
 
     def _escape_headers(self, headers: dict[str, Any]) -> None:
         """Escape the ``str`` values of ``headers`` in place, per this version's rules
@@ -456,18 +376,6 @@ class Protocol11(HeartbeatListener, Protocol10):
         for name, value in list(headers.items()):
             if isinstance(value, str):
                 headers[name] = escape(value, version)
-
-    def _connect_headers(
-        self, username: str | None, passcode: str | None, headers: dict[str, Any]
-    ) -> dict[str, Any]:
-        headers = super()._connect_headers(username, passcode, headers)
-        vhost = getattr(self.transport, "vhost", None)
-        if vhost:
-            headers[HDR_HOST] = vhost
-        return headers
-
-    def _subscription_id(self, id: Any) -> Any:
-        return id if id is not None else utils.get_uuid()
 
     def unsubscribe(  # type: ignore[override]
         self, id: str | None = None, headers: dict[str, Any] | None = None, **keyword_headers: Any
@@ -478,23 +386,9 @@ class Protocol11(HeartbeatListener, Protocol10):
         without an ``id``, it unsubscribes every subscription made to that destination
         through this connection.
         """
-        if id is None:
-            destination = keyword_headers.get(HDR_DESTINATION)
-            matching = [s for s, d in self._subscriptions.items() if d == destination]
-            if destination is None or not matching:
-                raise AssertionError("'id' is required")
-            for sub_id in matching:
-                self.unsubscribe(sub_id, headers, **keyword_headers)
-            return
-        frame_headers = _merge(headers, keyword_headers)
-        frame_headers[HDR_ID] = id
-        self._subscriptions.pop(str(id), None)
-        self._send(CMD_UNSUBSCRIBE, frame_headers)
-
-    def _ack_headers(self, id: Any, subscription: Any) -> dict[str, Any]:
-        _require(id, "id")
-        _require(subscription, "subscription")
-        return {HDR_MESSAGE_ID: id, HDR_SUBSCRIPTION: subscription}
+        destination = keyword_headers.pop("destination", None)
+        for frame in self.session.unsubscribe(id, destination, headers, **keyword_headers):
+            self._send(frame)
 
     def ack(  # type: ignore[override]
         self,
@@ -506,7 +400,9 @@ class Protocol11(HeartbeatListener, Protocol10):
         **keyword_headers: Any,
     ) -> None:
         """Acknowledge message ``id`` (its ``message-id``) of ``subscription``."""
-        self._acknowledge(CMD_ACK, id, subscription, transaction, receipt, headers, keyword_headers)
+        self._send(
+            self.session.ack(id, subscription, transaction, receipt, headers, **keyword_headers)
+        )
 
     def nack(
         self,
@@ -518,8 +414,8 @@ class Protocol11(HeartbeatListener, Protocol10):
         **keyword_headers: Any,
     ) -> None:
         """Tell the broker message ``id`` of ``subscription`` was not processed."""
-        self._acknowledge(
-            CMD_NACK, id, subscription, transaction, receipt, headers, keyword_headers
+        self._send(
+            self.session.nack(id, subscription, transaction, receipt, headers, **keyword_headers)
         )
 
 
@@ -534,23 +430,6 @@ class Protocol12(Protocol11):
         """Whether ``c`` is a STOMP 1.2 end of line (LF or CR LF)."""
         return c in (b"\n", b"\r\n")
 
-    def _connect_headers(
-        self, username: str | None, passcode: str | None, headers: dict[str, Any]
-    ) -> dict[str, Any]:
-        headers = super()._connect_headers(username, passcode, headers)
-        if HDR_HOST not in headers or not getattr(self.transport, "vhost", None):
-            current = getattr(self.transport, "current_host_and_port", None)
-            if current is not None:
-                headers[HDR_HOST] = current[0]
-        return headers
-
-    def _ack_headers(self, id: Any, subscription: Any) -> dict[str, Any]:
-        _require(id, "id")
-        frame_headers = {HDR_ID: id}
-        if subscription is not None:
-            frame_headers[HDR_SUBSCRIPTION] = subscription
-        return frame_headers
-
     def ack(  # type: ignore[override]
         self,
         id: str,
@@ -561,7 +440,9 @@ class Protocol12(Protocol11):
     ) -> None:
         """Acknowledge the message whose ``ack`` header is ``id``."""
         subscription = keyword_headers.pop(HDR_SUBSCRIPTION, None)
-        self._acknowledge(CMD_ACK, id, subscription, transaction, receipt, headers, keyword_headers)
+        self._send(
+            self.session.ack(id, subscription, transaction, receipt, headers, **keyword_headers)
+        )
 
     def nack(  # type: ignore[override]
         self,
@@ -573,6 +454,6 @@ class Protocol12(Protocol11):
     ) -> None:
         """Tell the broker the message whose ``ack`` header is ``id`` was not processed."""
         subscription = keyword_headers.pop(HDR_SUBSCRIPTION, None)
-        self._acknowledge(
-            CMD_NACK, id, subscription, transaction, receipt, headers, keyword_headers
+        self._send(
+            self.session.nack(id, subscription, transaction, receipt, headers, **keyword_headers)
         )

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import stomp
 from stomp import _namespace, exception, keepalive, log, utils
-from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
+from stomp.codec import Frame, FrameDecoder, encode_frame
 from stomp.dispatch import ListenerDispatch
 from stomp.exception import (
     ConnectFailedException,
@@ -44,6 +44,7 @@ from stomp.exception import (
 )
 from stomp.failover import FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
+from stomp.session import ClientSession
 from stomp.tls import TLSSettings, TLSStream
 
 # The names stomp.py's transport module has, for code that star-imports it: every name of
@@ -102,15 +103,6 @@ def __getattr__(name: str) -> Any:
 # Callbacks that take no argument, and the one that takes the host and port.
 _NO_ARGUMENT = frozenset({"heartbeat", "disconnected", "disconnecting", "heartbeat_timeout"})
 
-# Inbound commands and the callback they go to (commands are matched case-insensitively,
-# as stomp.py does; this table is the fast path).
-_FRAME_TYPES = {
-    "MESSAGE": "message",
-    "RECEIPT": "receipt",
-    "ERROR": "error",
-    "CONNECTED": "connected",
-}
-
 #: How long ``disconnect()`` waits for the broker's RECEIPT and for the threads to end when
 #: the connection has no ``timeout`` of its own.
 DEFAULT_DISCONNECT_TIMEOUT = 10.0
@@ -141,8 +133,8 @@ class BaseTransport(ListenerDispatch):
     :meth:`cleanup` and :meth:`_close_socket`.
     """
 
-    #: Protocol version whose framing rules apply; the connection sets it.
-    version = "1.2"
+    #: The ``host`` header of CONNECT (a virtual host), if any.
+    vhost: str | None = None
 
     # stomp.py's pattern for a frame's content-length header line (kept for subclasses
     # that used it; the codec does the framing here).
@@ -155,6 +147,8 @@ class BaseTransport(ListenerDispatch):
         is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
     ) -> None:
         ListenerDispatch.__init__(self)
+        #: The state of the connection (frames sent and received are reported to it).
+        self.session = ClientSession()
         self.running = False
         self.blocking = True
         self.send_queue: Any = None
@@ -174,8 +168,6 @@ class BaseTransport(ListenerDispatch):
         self.last_received: float | None = None
         #: ``time.monotonic()`` of the last bytes sent.
         self.last_sent = 0.0
-        self._receipts: dict[str, str] = {}
-        self._disconnect_receipt: str | None = None
         self._connect_condition = threading.Condition()
         self._announcing_connected = False
         self._state_lock = threading.RLock()
@@ -188,16 +180,29 @@ class BaseTransport(ListenerDispatch):
         self._last_peer: tuple[str, int] | None = None  # kept after the socket closed
         self._decoder = FrameDecoder(self.version, auto_decode=auto_decode)
 
+    @property
+    def timeout(self) -> float | None:
+        """Seconds for connecting, for CONNECTED and for DISCONNECT's receipt (``None``:
+        the defaults); the transports with a host list have one."""
+        return None
+
+    @property
+    def version(self) -> str:
+        """The protocol version whose framing rules apply (the session's); the connection
+        sets it."""
+        return self.session.version
+
+    @version.setter
+    def version(self, version: str) -> None:
+        self.session.version = version
+
     def notify(self, frame_type: str, frame: Frame | None = None) -> None:
-        """Handle an event: update the transport's state, then call every listener's
-        ``on_<frame_type>`` in name order."""
-        if frame_type == "receipt" and frame is not None:
-            receipt_id = frame.headers.get("receipt-id")
-            if receipt_id is not None and self._receipts.pop(receipt_id, None) == "DISCONNECT":
-                self.set_connected(False)
-                if receipt_id == self._disconnect_receipt:
-                    self.disconnect_socket()
-        elif frame_type == "connected":
+        """Call every listener's ``on_<frame_type>`` in name order: the one dispatch point
+        of every event, as in stomp.py.  It also keeps the connection's flags: CONNECTED
+        sets :attr:`connected` (and lets ``connect(wait=True)`` return once the listeners
+        have seen it), a disconnect clears it, an ERROR before CONNECTED sets
+        :attr:`connection_error`."""
+        if frame_type == "connected":
             # connect(wait=True) returns once the listeners have seen CONNECTED, so that
             # what they do there (negotiate heart-beats, subscribe) precedes the caller's
             # next frame.
@@ -226,25 +231,41 @@ class BaseTransport(ListenerDispatch):
             self._call(frame_type, frame)
 
     def process_frame(self, f: Frame, frame_str: Any = None) -> None:
-        """Dispatch one received frame to the listeners.
+        """Apply one received frame: the receive dispatcher.
 
-        Every event goes through :meth:`notify`, as in stomp.py.  The receiver loop calls
-        this for every frame but MESSAGE, which it hands to the listeners directly unless
-        this method or :meth:`notify` is overridden (or wrapped): then they see every
-        frame, heart-beats included (:data:`~stomp.codec.HEARTBEAT_FRAME`).
-        ``frame_str`` is ``None``: the raw bytes of a frame are not kept.
+        The frame goes to the :attr:`session` first, then what it means for the connection
+        is done (the DISCONNECT receipt closes it; CONNECTED starts the negotiated
+        heart-beats) and the listeners are called through :meth:`notify`: MESSAGE as
+        ``on_before_message`` then ``on_message``, heart-beats
+        (:data:`~stomp.codec.HEARTBEAT_FRAME`) as ``on_heartbeat``.  A frame of an
+        unknown command is logged and dropped.  The receiver loop calls this for every
+        frame; ``frame_str`` is ``None`` there (the raw bytes are not kept).
         """
-        if f is HEARTBEAT_FRAME:
-            self.notify("heartbeat")
-            return
-        cmd = f.cmd or ""
-        kind = _FRAME_TYPES.get(cmd) or cmd.lower()
+        self._dispatch(self.session.received(f), f, frame_str)
+
+    def _dispatch(self, kind: str | None, f: Frame, frame_str: Any) -> None:
+        # What process_frame does once the session has seen the frame.
         if kind == "message":
             self.notify("before_message", f)
             self.notify("message", f)
-        elif kind in ("connected", "receipt", "error", "heartbeat"):
-            self.notify(kind, f)
+        elif kind == "receipt":
+            session = self.session
+            if session.last_receipt == "DISCONNECT":
+                self.set_connected(False)
+            if session.closing:
+                self.disconnect_socket()
+            self.notify("receipt", f)
+        elif kind == "connected":
+            send_interval, receive_timeout = self.session.heartbeat_timing
+            if send_interval or receive_timeout:
+                self.start_heartbeats(send_interval, receive_timeout)
+            self.notify("connected", f)
+        elif kind == "error":
+            self.notify("error", f)
+        elif kind == "heartbeat":
+            self.notify("heartbeat")
         else:
+            kind = (f.cmd or "").lower()
             size = len(frame_str) if frame_str is not None else len(f.body or "")
             _log.warning("unknown response frame type: '%s' (frame length was %d)", kind, size)
 
@@ -268,11 +289,9 @@ class BaseTransport(ListenerDispatch):
             self._connect_condition.notify_all()
 
     def set_receipt(self, receipt_id: str, value: Any) -> None:
-        """Remember (truthy ``value``) or forget (falsy) a receipt id we wait for."""
-        if value:
-            self._receipts[receipt_id] = value
-        else:
-            self._receipts.pop(receipt_id, None)
+        """Remember (truthy ``value``) or forget (falsy) a receipt id we wait for (in the
+        session)."""
+        self.session.expect_receipt(receipt_id, value)
 
     def wait_for_connection(self, timeout: float | None = None) -> None:
         """Wait until CONNECTED has arrived and the listeners' ``on_connected`` returned.
@@ -336,6 +355,7 @@ class BaseTransport(ListenerDispatch):
                 self.running = False
                 raise
             self._last_peer = self.current_host_and_port
+            self.session.opened()
             self._generation += 1
             generation = self._generation
             self.notified_on_disconnect = False
@@ -350,6 +370,51 @@ class BaseTransport(ListenerDispatch):
             thread.name = f"StompReceiver-{self._describe_peer()}"
         self.io_thread = thread
         self.notify("connecting")
+
+    def establish(self, send_connect: Callable[[], None], wait: bool) -> None:
+        """Open the connection and have ``send_connect()`` write CONNECT; with ``wait``,
+        wait for CONNECTED (at most :attr:`timeout` seconds, 30 when ``None``).
+
+        When several hosts are to be tried, a host that accepts TCP but closes the
+        connection or does not answer CONNECT in that time is given up and the next one
+        is tried; one that refuses with an ERROR frame is final.
+
+        Raises:
+            ConnectFailedException: no host could be reached, or none accepted.
+        """
+        hosts = self._hosts_to_try()
+        for attempt in range(hosts):
+            self.start()
+            try:
+                try:
+                    send_connect()
+                except (OSError, NotConnectedException) as exc:
+                    # The broker closed at once (a TLS client certificate it refused, say).
+                    raise ConnectFailedException(
+                        f"the connection closed while sending CONNECT: {exc}"
+                    ) from exc
+                if wait:
+                    timeout = self.timeout
+                    self.wait_for_connection(
+                        timeout if timeout is not None else DEFAULT_HANDSHAKE_TIMEOUT
+                    )
+                return
+            except ConnectFailedException:
+                retry = not self.connection_error and attempt < hosts - 1
+                if retry:
+                    self.skip_current_host()
+                self.disconnect_socket()
+                if not retry:
+                    raise
+                _log.warning("no CONNECTED frame, trying the next host")
+
+    def _hosts_to_try(self) -> int:
+        # How many hosts establish() may try in turn.
+        return 1
+
+    def skip_current_host(self) -> None:
+        """Make the next connection attempt start with the host after the one connected to
+        last (one host here: nothing to do)."""
 
     def stop(self, timeout: float | None = None) -> bool:
         """Wait until the receiver loop has ended, at most ``timeout`` seconds (``None``:
@@ -387,22 +452,48 @@ class BaseTransport(ListenerDispatch):
             self.current_host_and_port = None
             tell = not self.notified_on_disconnect
             self.notified_on_disconnect = True
+            self.session.closed()
         self.set_connected(False)
         if heartbeater is not None:
             heartbeater.stop()
         return tell
 
+    def _deliver(self, frames: list[Frame]) -> None:
+        # The frames of one read, each as process_frame would have it.  When neither
+        # process_frame nor notify is overridden or wrapped, the same is done faster:
+        # MESSAGE frames, nearly all of them, go from the session straight to the listeners.
+        process = self.process_frame
+        try:
+            fast = process.__func__ is _PROCESS_FRAME and self.notify.__func__ is _NOTIFY  # type: ignore[attr-defined]
+        except AttributeError:  # a function or a mock put on the instance
+            fast = False
+        if not fast:
+            for frame in frames:
+                process(frame, None)
+            return
+        received = self.session.received
+        callbacks = self._callbacks
+        for frame in frames:
+            kind = received(frame)
+            if kind != "message":
+                self._dispatch(kind, frame, None)
+                continue
+            for callback in callbacks["before_message"]:
+                try:
+                    callback(frame)
+                except Exception:
+                    _log.exception("listener %r raised in on_before_message", callback)
+            for callback in callbacks["message"]:
+                try:
+                    callback(frame)
+                except Exception:
+                    _log.exception("listener %r raised in on_message", callback)
+
     def _io_loop(self, generation: int, exited: threading.Event) -> None:
         _log.debug("starting io loop (%s)", threading.current_thread().name)
         decoder = self._decoder
         receive = self.receive
-        process = self.process_frame
-        # MESSAGE frames go straight to the listeners unless process_frame or notify was
-        # overridden (or wrapped): then they see every frame, as in stomp.py.
-        inline = (
-            getattr(process, "__func__", None) is BaseTransport.process_frame
-            and getattr(self.notify, "__func__", None) is BaseTransport.notify
-        )
+        deliver = self._deliver
         error: FrameError | None = None
         try:
             while self.running and generation == self._generation:
@@ -421,21 +512,7 @@ class BaseTransport(ListenerDispatch):
                     frames = decoder.feed(data)
                 except FrameError as exc:
                     frames, error = exc.frames, exc
-                callbacks = self._callbacks
-                for frame in frames:
-                    if inline and frame.cmd == "MESSAGE":
-                        for callback in callbacks["before_message"]:
-                            try:
-                                callback(frame)
-                            except Exception:
-                                _log.exception("listener %r raised in on_before_message", callback)
-                        for callback in callbacks["message"]:
-                            try:
-                                callback(frame)
-                            except Exception:
-                                _log.exception("listener %r raised in on_message", callback)
-                    else:
-                        process(frame, None)
+                deliver(frames)
                 if error is not None:
                     _log.error(
                         "malformed frame from %s, closing the connection: %s",
@@ -459,9 +536,12 @@ class BaseTransport(ListenerDispatch):
         frame), then encode it once and write it."""
         for callback in self._callbacks["send"]:
             callback(frame)
-        if frame.cmd == "DISCONNECT":
-            self._disconnect_receipt = frame.headers.get("receipt")
-        data = encode_frame(frame, self.version)
+        session = self.session
+        if frame.cmd != "SEND" or "receipt" in frame.headers:
+            # (a SEND without a receipt changes nothing there: the frame of every message
+            # skips the call)
+            session.sent(frame)
+        data = encode_frame(frame, session.version)
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("sending frame: %s", utils.clean_lines([data]))
         self.send(data)
@@ -545,6 +625,12 @@ class BaseTransport(ListenerDispatch):
 
     def _close_socket(self) -> None:
         self.cleanup()
+
+
+# BaseTransport's own process_frame and notify: _deliver takes a shortcut when they are
+# the ones in use.
+_PROCESS_FRAME = BaseTransport.process_frame
+_NOTIFY = BaseTransport.notify
 
 
 class Transport(FailoverMixin, BaseTransport):
