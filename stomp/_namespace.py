@@ -42,22 +42,26 @@ def _ssl_error() -> type[Exception]:
     return ssl.SSLError if ssl is not None else NoSSLError
 
 
-def _localhost_names() -> list[str]:
-    # The list itself (one object shared by every module that exposes it), computed by
-    # stomp.utils on first use.
-    return importlib.import_module("stomp.utils").LOCALHOST_NAMES
-
-
-_RESOLVERS: Final[dict[str, Callable[[], Any]]] = {
+_RESOLVERS: dict[str, Callable[[], Any]] = {
     "ssl": ssl_module,
     "uuid": lambda: importlib.import_module("uuid"),
     "DEFAULT_SSL_VERSION": lambda: getattr(ssl_module(), "PROTOCOL_TLS_CLIENT", None),
     "SSLError": _ssl_error,
-    "LOCALHOST_NAMES": _localhost_names,
+    # The package itself (stomp.py's modules import it): bound on first use, not imported
+    # from below.
+    "stomp": lambda: sys.modules["stomp"],
 }
 
 #: The names resolved on first use wherever a module exposes them.
-LAZY_NAMES: Final = frozenset(_RESOLVERS)
+LAZY_NAMES: Final = frozenset({*_RESOLVERS, "LOCALHOST_NAMES"})
+
+
+def register(name: str, resolver: Callable[[], Any]) -> None:
+    """Say how lazy ``name`` is computed, for the names a higher module owns
+    (``LOCALHOST_NAMES``, registered by :mod:`stomp.utils` when it loads)."""
+    if name not in LAZY_NAMES:
+        raise ValueError(f"{name!r} is not a lazy name")
+    _RESOLVERS[name] = resolver
 
 
 def reexport(namespace: MutableMapping[str, Any], *modules: ModuleType) -> list[str]:

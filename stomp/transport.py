@@ -32,7 +32,6 @@ from io import BytesIO
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-import stomp
 from stomp import _namespace, exception, keepalive, log, utils
 from stomp.codec import Frame, FrameDecoder, encode_frame
 from stomp.dispatch import ListenerDispatch
@@ -80,7 +79,7 @@ __all__ = [
     "random",
     "selectors",
     "ssl",
-    "stomp",
+    "stomp",  # noqa: F822  (the package, resolved on first use: not imported from below)
     "sys",
     "time",
 ]
@@ -96,7 +95,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES and uuid: on first use.
+    # ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES, uuid and stomp: on first use.
     return _namespace.resolve(__name__, name)
 
 

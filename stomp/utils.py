@@ -412,6 +412,9 @@ if not TYPE_CHECKING:
         return _namespace.resolve(__name__, name)  # uuid, imported on first use
 
 
+_namespace.register("LOCALHOST_NAMES", _localhost_names)
+
+
 def is_localhost(host_and_port: Sequence[Any]) -> int:
     """Return 1 if the host of ``(host, port)`` is in :data:`LOCALHOST_NAMES` (an exact
     string match), else 2: a sort key that puts local brokers first."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import stomp
+from stomp import _namespace
 
 __all__ = ["multicast", "stomp", "ws"]
 
@@ -21,7 +21,7 @@ def __getattr__(name: str) -> Any:
     # Module-level __getattr__ (PEP 562): import a submodule on first access.
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _namespace.resolve(__name__, name)  # stomp (the package), as in stomp.py
 
 
 def __dir__() -> list[str]:
