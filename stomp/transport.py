@@ -472,17 +472,21 @@ class BaseTransport(ListenerDispatch):
             return
         received = self.session.received
         callbacks = self._callbacks
+        before_message, on_message = callbacks["before_message"], callbacks["message"]
         for frame in frames:
             kind = received(frame)
             if kind != "message":
                 self._dispatch(kind, frame, None)
+                # (a listener may have been registered or removed meanwhile)
+                callbacks = self._callbacks
+                before_message, on_message = callbacks["before_message"], callbacks["message"]
                 continue
-            for callback in callbacks["before_message"]:
+            for callback in before_message:
                 try:
                     callback(frame)
                 except Exception:
                     _log.exception("listener %r raised in on_before_message", callback)
-            for callback in callbacks["message"]:
+            for callback in on_message:
                 try:
                     callback(frame)
                 except Exception:
