@@ -13,10 +13,12 @@ from pathlib import Path
 # Document the working tree even when stomp-ng is not installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stomp import _version
+
 project = "stomp-ng"
 author = "stomp-ng contributors"
 copyright = "stomp-ng contributors"
-release = "0.1.0"
+release = _version.__version__
 version = release
 
 extensions = [

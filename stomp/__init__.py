@@ -16,16 +16,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from stomp import connect, constants, exception, listener, log, protocol, transport, utils
+from stomp import _version, connect, constants, exception, listener, log, protocol, transport, utils
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
 
 #: The stomp.py API level this package matches.  Code written for stomp.py compares it
 #: (``stomp.__version__``, :func:`tuple_version`), so it carries stomp.py's version number.
-__version__: str | tuple[int, ...] = "9.0.0"
+__version__: str | tuple[int, ...] = _version.API_VERSION
 
 #: The version of the stomp-ng distribution itself.
-__ng_version__ = "0.1.0"
+__ng_version__ = _version.__version__
 
 Connection10 = StompConnection10
 Connection11 = StompConnection11

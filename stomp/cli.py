@@ -493,19 +493,10 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         the connection's threads; nothing is written to the output afterwards."""
         self._quitting = True
         try:
+            # (when it returns, the connection's threads have ended, their callbacks too)
             self.conn.disconnect()
         except Exception as exc:  # the connection is going away anyway
             _log.debug("disconnect failed: %s", exc)
-        # The receiver thread may still be in a listener callback (on_disconnected) when
-        # disconnect() returns: a daemon thread writing to stdout while the interpreter
-        # exits aborts the process.
-        transport = getattr(self.conn, "transport", None)
-        for thread in (
-            getattr(transport, "io_thread", None),
-            getattr(transport, "heartbeat_thread", None),
-        ):
-            if isinstance(thread, threading.Thread) and thread is not threading.current_thread():
-                thread.join(self.receipt_timeout)
         with self._output_lock:
             self._detached = True
 

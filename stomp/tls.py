@@ -11,14 +11,13 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import select
 import socket
 import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from stomp import _namespace
+from stomp import _namespace, sockwait
 from stomp._namespace import ssl_module as _ssl
 
 if TYPE_CHECKING:
@@ -191,7 +190,7 @@ class TLSStream:
                 except ssl.SSLWantWriteError:
                     writing = True
             # Bounded: a record may, in rare TLS 1.2 flows, be read by a writer meanwhile.
-            _wait(sock, writing, 1.0)
+            sockwait.wait(sock, writing=writing, timeout=1.0)
 
     def sendall(self, data: bytes) -> None:
         """Write all of ``data``, waiting as long as the socket cannot take more."""
@@ -207,20 +206,9 @@ class TLSStream:
                 except ssl.SSLWantReadError:
                     writing = False
             # Waiting to read is bounded: the receiver thread may take the bytes first.
-            _wait(sock, writing, None if writing else 0.05)
+            sockwait.wait(sock, writing=writing, timeout=None if writing else 0.05)
 
     def pending(self) -> bool:
         """Whether decrypted bytes wait to be read."""
         with self.lock:
             return bool(self.sock.pending())
-
-
-def _wait(sock: socket.socket, writing: bool, timeout: float | None) -> None:
-    # Wait until ``sock`` is readable (or writable), at most ``timeout`` seconds.
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(sock, select.POLLOUT if writing else select.POLLIN)
-        poller.poll(None if timeout is None else timeout * 1000)
-    else:  # pragma: no cover - Windows
-        watched = [sock]
-        select.select([] if writing else watched, watched if writing else [], [], timeout)

@@ -20,7 +20,6 @@ import logging
 import math
 import random
 import re
-import select
 import selectors
 import socket
 import sys
@@ -32,7 +31,7 @@ from io import BytesIO
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from stomp import _namespace, exception, keepalive, log, utils
+from stomp import _namespace, exception, keepalive, log, sockwait, utils
 from stomp.codec import Frame, FrameDecoder, encode_frame
 from stomp.dispatch import ListenerDispatch
 from stomp.exception import (
@@ -135,6 +134,15 @@ class BaseTransport(ListenerDispatch):
     #: The ``host`` header of CONNECT (a virtual host), if any.
     vhost: str | None = None
 
+    # stomp.py 9.0.0's attributes of its queued TLS writes, which code may read: every frame
+    # is written on the caller's thread here, over TLS too, so they never change.
+    #: Always ``True`` (stomp.py: ``False`` while a TLS socket is non-blocking).
+    blocking = True
+    #: Always ``None`` (stomp.py: the queue of TLS frames waiting to be written).
+    send_queue: Any = None
+    #: Always ``None`` (stomp.py: the selector of its TLS writes).
+    sel: Any = None
+
     # stomp.py's pattern for a frame's content-length header line (kept for subclasses
     # that used it; the codec does the framing here).
     __content_length_re = re.compile(rb"^content-length[:]\s*(?P<value>[0-9]+)", re.MULTILINE)
@@ -149,9 +157,6 @@ class BaseTransport(ListenerDispatch):
         #: The state of the connection (frames sent and received are reported to it).
         self.session = ClientSession()
         self.running = False
-        self.blocking = True
-        self.send_queue: Any = None
-        self.sel: Any = None
         self.connected = False
         self.connection_error = False
         self.disconnecting = False
@@ -492,9 +497,14 @@ class BaseTransport(ListenerDispatch):
                 except Exception:
                     _log.exception("listener %r raised in on_message", callback)
 
+    def _feed_function(self, decoder: FrameDecoder) -> Callable[[bytes], list[Frame]]:
+        # How the receiver loop turns what receive() returns into frames: the decoder of
+        # the connection, fed the byte stream.
+        return decoder.feed
+
     def _io_loop(self, generation: int, exited: threading.Event) -> None:
         _log.debug("starting io loop (%s)", threading.current_thread().name)
-        decoder = self._decoder
+        feed = self._feed_function(self._decoder)
         receive = self.receive
         deliver = self._deliver
         error: FrameError | None = None
@@ -512,7 +522,7 @@ class BaseTransport(ListenerDispatch):
                     break
                 self.last_received = time.monotonic()
                 try:
-                    frames = decoder.feed(data)
+                    frames = feed(data)
                 except FrameError as exc:
                     frames, error = exc.frames, exc
                 deliver(frames)
@@ -786,7 +796,7 @@ class Transport(FailoverMixin, BaseTransport):
             tls = self._tls
             if tls is not None and tls.pending():
                 return True
-            return _readable(sock)
+            return sockwait.wait(sock)
         except (OSError, ValueError):
             return False
 
@@ -838,13 +848,3 @@ class Transport(FailoverMixin, BaseTransport):
         """Close the connection now (also stops a pending connect retry loop)."""
         self._hosts.interrupt()
         super().disconnect_socket()
-
-
-def _readable(sock: socket.socket) -> bool:
-    # Whether bytes (or the end of the stream) wait on ``sock``, without waiting.  poll()
-    # where there is one: select() refuses descriptors above 1023.
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return bool(poller.poll(0))
-    return bool(select.select([sock], [], [], 0)[0])  # pragma: no cover - Windows

@@ -25,6 +25,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from stomp import _namespace, connect
@@ -109,6 +110,7 @@ class MulticastTransport(Transport):
         self.ttl = ttl
         self.loop = loop
         self.current_host_and_port = (group, port)
+        self._sender: Any = None  # the address of the last datagram received
         self.subscriptions: dict[Any, str] = {}
         self.socket: socket.socket | None = None
         self.receiver_socket: socket.socket | None = None
@@ -161,44 +163,47 @@ class MulticastTransport(Transport):
         self.last_sent = time.monotonic()
 
     def receive(self) -> bytes | None:
-        """The next datagram holding whole, well-formed frames; ``b""`` once closed.
-
-        A datagram with a partial or malformed frame (a truncated one, another program's
-        traffic) is dropped with a warning, so that it cannot stop the receiver or spoil
-        the frames after it.
-        """
+        """The next datagram; ``b""`` once closed."""
         while True:
             sock = self.receiver_socket
             if sock is None or not self.running:
                 return b""
             try:
-                data, sender = sock.recvfrom(MAX_DATAGRAM)
+                data, self._sender = sock.recvfrom(MAX_DATAGRAM)
             except OSError:
                 if self.receiver_socket is None or not self.running:
                     return b""
                 raise
-            if not data:
-                continue  # an empty datagram, or the wake-up of a closing socket
-            if self._whole_frames(data, sender):
+            if data:  # (else an empty datagram, or the wake-up of a closing socket)
                 return data
 
-    def _whole_frames(self, data: bytes, sender: Any) -> bool:
-        checker = FrameDecoder(self.version, auto_decode=False)
-        try:
-            checker.feed(data)
-        except FrameError as exc:
-            _log.warning("dropped a malformed datagram from %s: %s", sender, exc)
-            return False
-        if checker.buffered:
-            _log.warning("dropped a datagram with an incomplete frame from %s", sender)
-            return False
-        return True
+    def _feed_function(self, decoder: FrameDecoder) -> Callable[[bytes], list[Frame]]:
+        # Each datagram is decoded on its own, once.  One with a partial or malformed frame
+        # (a truncated one, another program's traffic) is dropped with a warning, so that
+        # it cannot stop the receiver or spoil the datagrams after it.
+        version, auto_decode = self.version, self.auto_decode
+
+        def frames_of(datagram: bytes) -> list[Frame]:
+            sender = self._sender
+            decoder = FrameDecoder(version, auto_decode=auto_decode)
+            try:
+                frames = decoder.feed(datagram)
+            except FrameError as exc:
+                _log.warning("dropped a malformed datagram from %s: %s", sender, exc)
+                return []
+            if decoder.buffered:
+                _log.warning("dropped a datagram with an incomplete frame from %s", sender)
+                return []
+            return frames
+
+        return frames_of
 
     def _bytes_waiting(self) -> bool:
         return False
 
     def is_connected(self) -> bool:
-        """Always ``False``: no broker ever sends CONNECTED (as in stomp.py)."""
+        """``False`` in practice, as in stomp.py: there is no broker to send CONNECTED
+        (only a CONNECTED frame some other program sent to the group would set it)."""
         return self.socket is not None and self.connected
 
     def _close_socket(self) -> None:

@@ -19,14 +19,13 @@ without it, creating a WebSocket connection raises :class:`ImportError` saying s
 from __future__ import annotations
 
 import logging
-import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from stomp import _namespace, transport, utils
+from stomp import _namespace, sockwait, transport, utils
 from stomp.connect import BaseConnection, StompConnection12
 from stomp.exception import (
     ConnectFailedException,
@@ -39,7 +38,7 @@ from stomp.failover import FailoverMixin, HostList
 from stomp.keepalive import apply_keepalive
 from stomp.protocol import Protocol12
 from stomp.tls import TLSStream
-from stomp.transport import BaseTransport, _readable
+from stomp.transport import BaseTransport
 
 try:
     import websocket
@@ -426,7 +425,7 @@ class WSTransport(FailoverMixin, BaseTransport):
         try:
             if isinstance(sock, _SharedTLSSocket) and sock.pending():
                 return True
-            return _readable(sock)
+            return sockwait.wait(sock)
         except (OSError, ValueError):
             return False
 
@@ -462,7 +461,9 @@ class WSTransport(FailoverMixin, BaseTransport):
             while time.monotonic() < deadline:
                 if not isinstance(sock, _SharedTLSSocket):
                     sock.settimeout(max(0.01, deadline - time.monotonic()))
-                elif not sock.pending() and not _wait_readable(sock, deadline):
+                elif not sock.pending() and not sockwait.wait(
+                    sock, timeout=max(0.0, deadline - time.monotonic())
+                ):
                     break
                 if ws.recv_frame().opcode == ABNF.OPCODE_CLOSE:
                     break
@@ -489,11 +490,6 @@ class WSTransport(FailoverMixin, BaseTransport):
         ``on_disconnected`` once."""
         self._hosts.interrupt()
         super().disconnect_socket()
-
-
-def _wait_readable(sock: Any, deadline: float) -> bool:
-    remaining = max(0.0, deadline - time.monotonic())
-    return bool(select.select([sock], [], [], remaining)[0])
 
 
 class WSStompConnection(StompConnection12):

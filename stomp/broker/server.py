@@ -20,6 +20,7 @@ import time
 from types import TracebackType
 from typing import Any
 
+from stomp import _version
 from stomp.broker.connection import ClientConnection, State
 from stomp.broker.destinations import Router
 from stomp.broker.handshake import Settings
@@ -93,9 +94,7 @@ class Broker:
         if unknown or not versions:
             raise ValueError(f"versions must be a non-empty subset of {VERSIONS}: {versions!r}")
         if server_name is None:
-            from stomp import __ng_version__
-
-            server_name = f"stomp-ng-broker/{__ng_version__}"
+            server_name = f"stomp-ng-broker/{_version.__version__}"
         self.settings = Settings(
             versions=tuple(sorted(versions)),
             login=login,

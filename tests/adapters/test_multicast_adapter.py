@@ -166,3 +166,21 @@ def test_disconnect_stops_the_receiver(make_mcast: Callable[..., Any]) -> None:
     assert not conn.transport.running
     with pytest.raises(multicast.NotConnectedException):
         conn.send("/topic/x", "after disconnect")
+
+
+def test_each_datagram_is_decoded_once(
+    make_mcast: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fed: list[bytes] = []
+    feed = multicast.FrameDecoder.feed
+
+    def counting_feed(self: Any, data: Any) -> Any:
+        fed.append(bytes(data))
+        return feed(self, data)
+
+    monkeypatch.setattr(multicast.FrameDecoder, "feed", counting_feed)
+    conn = make_mcast()
+    conn.subscribe("/topic/once", id="1")
+    conn.send("/topic/once", "one")
+    assert conn.events.wait_for("message").body == b"one"
+    assert len([d for d in fed if b"/topic/once" in d]) == 1
