@@ -1,7 +1,7 @@
 """Where the test brokers listen and how to log in to them.
 
 One place for the hosts, ports and credentials that ``scripts/brokers``
-configures (see ``tests/brokers/``), so tests never repeat them. Importable
+configures (see ``tests/broker-configs/``), so tests never repeat them. Importable
 as ``brokerinfo`` because pytest puts ``tests/`` on ``sys.path``
 (``pythonpath`` in ``pyproject.toml``).
 """
@@ -57,7 +57,7 @@ EMBEDDED = Broker("Embedded", "127.0.0.1", _free_port(), "guest", "guest", "")
 RABBITMQ_WEB_STOMP = Broker("RabbitMQ web-stomp", "127.0.0.1", 15674, "guest", "guest", "/")
 RABBITMQ_WEB_STOMP_PATH = "/ws"
 
-#: ActiveMQ Classic 5.17 (tests/brokers/activemq/activemq.xml): STOMP on 61623,
+#: ActiveMQ Classic 5.17 (tests/broker-configs/activemq/activemq.xml): STOMP on 61623,
 #: simple authentication with the single user admin/password.
 ACTIVEMQ = Broker("ActiveMQ", "127.0.0.1", 61623, "admin", "password", "localhost")
 

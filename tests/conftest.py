@@ -17,23 +17,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fakebroker import FakeBroker, RefusedPort, library_threads, wait_until
+from support.fakebroker import FakeBroker, RefusedPort
+from support.waiting import library_threads, wait_until
 
 import stomp
 
-#: Name prefixes of the library's threads.
-LIBRARY_THREAD_PREFIXES = ("StompReceiver", "StompHeartbeat")
-
 #: How long, in seconds, a thread may take to end after the test's teardown.
-GRACE = 1.0
+GRACE = 5.0
 
 
 def _library_threads() -> set[threading.Thread]:
-    return {
-        t
-        for t in threading.enumerate()
-        if t.is_alive() and t.name.startswith(LIBRARY_THREAD_PREFIXES)
-    }
+    return set(library_threads())
 
 
 @pytest.fixture(autouse=True)

@@ -3,38 +3,23 @@ throw-away CA for ``wss://``, and loopback-only multicast settings."""
 
 from __future__ import annotations
 
-import os
 import random
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakebroker import library_threads, wait_until
-from wsserver import WAIT, WSServer
+from support.brokers import require
+from wsserver import WSServer
 
-from brokerinfo import BROKERS_HINT, RABBITMQ_WEB_STOMP
+from brokerinfo import RABBITMQ_WEB_STOMP
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_web_stomp() -> tuple[str, int]:
     """``("127.0.0.1", 15674)``: RabbitMQ's STOMP over WebSocket (path ``/ws``); skipped
     when it is not running, a failure in CI."""
-    try:
-        socket.create_connection(RABBITMQ_WEB_STOMP.address, timeout=2).close()
-    except OSError as exc:
-        message = f"{RABBITMQ_WEB_STOMP.name} not running on port {RABBITMQ_WEB_STOMP.port}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} ({exc}); in CI a missing broker is a failure", pytrace=False)
-        pytest.skip(f"{message}; {BROKERS_HINT}")
-    return RABBITMQ_WEB_STOMP.address
-
-
-@pytest.fixture(autouse=True)
-def no_threads_left() -> Iterator[None]:
-    """Every test leaves no receiver or heart-beat thread behind."""
-    yield
-    assert wait_until(lambda: not library_threads(), WAIT), library_threads()
+    return require(RABBITMQ_WEB_STOMP)
 
 
 @pytest.fixture

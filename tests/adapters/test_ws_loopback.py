@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import pytest
-from fakebroker import EventLog
+from support.fakebroker import EventLog
 from wsserver import (
     OP_BINARY,
     OP_CLOSE,

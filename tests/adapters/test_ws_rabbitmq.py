@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fakebroker import EventLog
+from support.fakebroker import EventLog
 from wsserver import WAIT
 
 import stomp

@@ -1,5 +1,5 @@
-"""Helpers for the embedded broker's tests: a raw-socket STOMP peer and a listener that
-collects what a library connection receives.
+"""Helpers for the embedded broker's tests: a raw-socket STOMP peer, and the shared
+:class:`~support.recording.Collector` and waits.
 
 Every wait is bounded (:data:`WAIT` seconds by default) and synchronises on frames
 or callbacks, never on a fixed sleep.
@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import itertools
 import socket
-import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
+
+from support.recording import Collector
+from support.waiting import WAIT, wait_until
 
 import stomp
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
 
-#: Default bound, in seconds, of every wait.
-WAIT = 5.0
+__all__ = [
+    "CONNECTIONS",
+    "WAIT",
+    "Collector",
+    "RawClient",
+    "ack_args",
+    "barrier",
+    "new_receipt",
+    "wait_until",
+]
 
 CONNECTIONS = {
     "1.0": stomp.Connection10,
@@ -28,17 +37,6 @@ CONNECTIONS = {
 }
 
 _receipt_numbers = itertools.count(1)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
-    """Poll ``predicate`` (state of another thread with no event to wait on) until it
-    holds or ``timeout`` passes; returns whether it held."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def new_receipt() -> str:
@@ -149,60 +147,6 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
-
-
-class Collector(stomp.ConnectionListener):
-    """Records what a library connection receives; waits are bounded."""
-
-    def __init__(self) -> None:
-        self.messages: list[Frame] = []
-        self.errors: list[Frame] = []
-        self.receipts: set[str] = set()
-        self.disconnected = threading.Event()
-        self._condition = threading.Condition()
-
-    def on_message(self, frame: Frame) -> None:
-        with self._condition:
-            self.messages.append(frame)
-            self._condition.notify_all()
-
-    def on_error(self, frame: Frame) -> None:
-        with self._condition:
-            self.errors.append(frame)
-            self._condition.notify_all()
-
-    def on_receipt(self, frame: Frame) -> None:
-        with self._condition:
-            self.receipts.add(frame.headers["receipt-id"])
-            self._condition.notify_all()
-
-    def on_disconnected(self) -> None:
-        self.disconnected.set()
-        with self._condition:
-            self._condition.notify_all()
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = WAIT) -> bool:
-        """Wait until ``predicate()`` is true; returns whether it became true in time."""
-        with self._condition:
-            return self._condition.wait_for(predicate, timeout)
-
-    def wait_messages(self, count: int, timeout: float = WAIT) -> list[Frame]:
-        """Wait for at least ``count`` messages in all; returns a copy of them."""
-        arrived = self.wait_for(lambda: len(self.messages) >= count, timeout)
-        assert arrived, f"{len(self.messages)} of {count} messages arrived within {timeout} s"
-        with self._condition:
-            return list(self.messages)
-
-    def wait_receipt(self, receipt: str, timeout: float = WAIT) -> None:
-        """Wait for the RECEIPT of ``receipt``."""
-        assert self.wait_for(lambda: receipt in self.receipts, timeout), (
-            f"no RECEIPT {receipt!r} within {timeout} s; errors: {self.errors}"
-        )
-
-    def bodies(self) -> list[Any]:
-        """The bodies received so far."""
-        with self._condition:
-            return [frame.body for frame in self.messages]
 
 
 def barrier(connection: Any, collector: Collector) -> None:

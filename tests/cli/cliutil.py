@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fakebroker import FakeBroker
+from support.fakebroker import FakeBroker
+from support.recording import Collector
 
 import stomp
 from brokerinfo import Broker
@@ -178,48 +179,11 @@ def fake_args(broker: FakeBroker, *extra: str) -> list[str]:
     return ["-H", broker.host, "-P", str(broker.port), *extra]
 
 
-class Collector(stomp.ConnectionListener):
-    """Collects the messages and receipts of a library connection."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-        self.receipts: list[str] = []
-        self._changed = threading.Condition()
-
-    def on_message(self, frame: Any) -> None:
-        with self._changed:
-            self.messages.append(frame)
-            self._changed.notify_all()
-
-    def on_receipt(self, frame: Any) -> None:
-        with self._changed:
-            self.receipts.append(frame.headers.get("receipt-id"))
-            self._changed.notify_all()
-
-    def wait_messages(self, count: int, timeout: float = WAIT) -> list[Any]:
-        with self._changed:
-            if not self._changed.wait_for(lambda: len(self.messages) >= count, timeout):
-                raise AssertionError(f"{len(self.messages)} of {count} messages within {timeout} s")
-            return list(self.messages)
-
-    def wait_body(self, body: Any, timeout: float = WAIT) -> list[Any]:
-        """Wait for a message with ``body``; return the bodies received so far."""
-        with self._changed:
-            if not self._changed.wait_for(lambda: body in [m.body for m in self.messages], timeout):
-                raise AssertionError(f"no message {body!r} within {timeout} s")
-            return [m.body for m in self.messages]
-
-    def wait_receipt(self, receipt: str, timeout: float = WAIT) -> None:
-        with self._changed:
-            if not self._changed.wait_for(lambda: receipt in self.receipts, timeout):
-                raise AssertionError(f"no receipt {receipt} within {timeout} s")
-
-
 @contextlib.contextmanager
 def library_connection(broker: Broker) -> Iterator[tuple[Any, Collector]]:
     """A connected library connection (1.1) and its :class:`Collector`."""
     conn = stomp.Connection11([broker.address], vhost=broker.vhost, timeout=5)
-    collector = Collector()
+    collector = Collector(timeout=WAIT)
     conn.set_listener("collector", collector)
     conn.connect(broker.login, broker.passcode, wait=True)
     try:

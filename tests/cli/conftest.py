@@ -12,14 +12,13 @@ Two ways to drive the client:
 The brokers are the real ones of ``scripts/brokers`` (RabbitMQ on 61613, ActiveMQ on
 61623; skipped locally and failed in CI when down, as in ``tests/integration``) and, for
 what only the wire shows (DISCONNECT sent, receipts on a script's SENDs), the scripted
-:class:`fakebroker.FakeBroker`.  Tests using a real broker are marked ``integration``.
+:class:`support.fakebroker.FakeBroker`.  Tests using a real broker are marked ``integration``.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,9 +28,10 @@ from typing import Any
 
 import pytest
 from cliutil import WAIT, CliProcess, Output, Result
-from fakebroker import FakeBroker, library_threads, wait_until
+from support.brokers import require
+from support.fakebroker import FakeBroker
 
-from brokerinfo import ACTIVEMQ, BROKERS_HINT, RABBITMQ, Broker
+from brokerinfo import ACTIVEMQ, RABBITMQ, Broker
 from stomp.cli import StompCLI
 
 _BROKER_FIXTURES = {"rabbitmq", "activemq", "broker"}
@@ -44,21 +44,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left() -> Iterator[None]:
-    """After each test no receiver or heart-beat thread of the library may be left."""
-    yield
-    assert wait_until(lambda: not library_threads(), 5), f"threads left: {library_threads()}"
-
-
 def _require(broker: Broker) -> Broker:
-    try:
-        socket.create_connection(broker.address, timeout=2).close()
-    except OSError as exc:
-        message = f"{broker.name} not running on {broker.host}:{broker.port}; {BROKERS_HINT}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} ({exc}); in CI a missing broker is a failure", pytrace=False)
-        pytest.skip(message)
+    require(broker)
     return broker
 
 

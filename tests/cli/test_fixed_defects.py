@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from cliutil import fake_args, login_args, queue_contents
-from fakebroker import FakeBroker
+from support.fakebroker import FakeBroker
 
 from brokerinfo import Broker
 from stomp.colours import BOLD, GREEN, NO_COLOUR, RED

@@ -26,7 +26,7 @@ from cliutil import (
     publish,
     queue_contents,
 )
-from fakebroker import FakeBroker
+from support.fakebroker import FakeBroker
 
 from brokerinfo import Broker
 

@@ -19,7 +19,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from fakebroker import FakeBroker, wait_until
+from support.fakebroker import FakeBroker, wait_until
 
 import stomp
 from stomp.listener import *  # noqa: F403  (as stomp.py's tests do)

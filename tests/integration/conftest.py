@@ -8,23 +8,20 @@ Every test under this directory is marked ``integration``.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.brokers import require
 
 from brokerinfo import (
     ACTIVEMQ,
     ACTIVEMQ_SSL,
     ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED,
     ACTIVEMQ_TLS,
-    BROKERS_HINT,
     EMBEDDED,
     RABBITMQ,
     RABBITMQ_WEB_STOMP,
-    Broker,
     TLSFiles,
 )
 from stomp.broker import Broker as EmbeddedBroker
@@ -39,28 +36,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-def _missing(message: str) -> None:
-    """Skip the test, or fail it in CI, where a missing broker is a broken setup."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; in CI a missing broker is a failure", pytrace=False)
-    pytest.skip(message)
-
-
-def _require(broker: Broker) -> tuple[str, int]:
-    """Return the broker's address, or skip/fail the test if nothing listens there."""
-    try:
-        socket.create_connection(broker.address, timeout=2).close()
-    except OSError as exc:
-        _missing(
-            f"{broker.name} not running on {broker.host}:{broker.port}; {BROKERS_HINT} ({exc})"
-        )
-    return broker.address
-
-
 @pytest.fixture(scope="session")
 def rabbitmq_stomp() -> tuple[str, int]:
     """``("127.0.0.1", 61613)``: RabbitMQ's STOMP listener."""
-    return _require(RABBITMQ)
+    return require(RABBITMQ)
 
 
 @pytest.fixture(scope="session")
@@ -75,13 +54,13 @@ def embedded_stomp() -> Iterator[tuple[str, int]]:
 @pytest.fixture(scope="session")
 def activemq_stomp() -> tuple[str, int]:
     """``("127.0.0.1", 61623)``: ActiveMQ's STOMP listener."""
-    return _require(ACTIVEMQ)
+    return require(ACTIVEMQ)
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_web_stomp() -> tuple[str, int]:
     """``("127.0.0.1", 15674)``: RabbitMQ's STOMP over WebSocket listener (path ``/ws``)."""
-    return _require(RABBITMQ_WEB_STOMP)
+    return require(RABBITMQ_WEB_STOMP)
 
 
 @pytest.fixture(scope="session")
@@ -101,18 +80,18 @@ def activemq_tls_files() -> TLSFiles:
     """The CA, client certificate and key (PEM) of ActiveMQ's STOMP+SSL connectors."""
     missing = ACTIVEMQ_TLS.missing()
     if missing:
-        _missing(f"the TLS files made by scripts/brokers start are missing: {', '.join(missing)}")
+        missing(f"the TLS files made by scripts/brokers start are missing: {', '.join(missing)}")
     return ACTIVEMQ_TLS
 
 
 @pytest.fixture(scope="session")
 def activemq_ssl(activemq_tls_files: TLSFiles) -> tuple[str, int]:
     """``("127.0.0.1", 61624)``: ActiveMQ's STOMP+SSL listener (client certificate optional)."""
-    return _require(ACTIVEMQ_SSL)
+    return require(ACTIVEMQ_SSL)
 
 
 @pytest.fixture(scope="session")
 def activemq_ssl_client_cert_required(activemq_tls_files: TLSFiles) -> tuple[str, int]:
     """``("127.0.0.1", 61625)``: ActiveMQ's STOMP+SSL listener that requires a client
     certificate signed by the test CA."""
-    return _require(ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED)
+    return require(ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED)

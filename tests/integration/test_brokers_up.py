@@ -1,7 +1,7 @@
 """Smoke tests: the real brokers are up and speak STOMP as configured.
 
 These use raw sockets only, not the library, so a failure here points at the
-broker setup (scripts/brokers, tests/brokers/) rather than at stomp-ng.
+broker setup (scripts/brokers, tests/broker-configs/) rather than at stomp-ng.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from fakebroker import EventLog, library_threads, wait_until
+from support.fakebroker import EventLog, library_threads, wait_until
 
 # Small intervals keep the tests quick: a 200 ms rate and the default 1.5 scale give a
 # 300 ms receive timeout.

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 import pytest
-from fakebroker import EventLog, library_threads, wait_until
+from support.fakebroker import EventLog, library_threads, wait_until
 
 from stomp.exception import ConnectFailedException
 

@@ -11,7 +11,7 @@ import textwrap
 from typing import Any
 
 import pytest
-from fakebroker import EventLog
+from support.fakebroker import EventLog
 
 import stomp
 from stomp.exception import FrameError, NotConnectedException

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakebroker import EventLog, library_threads, wait_until
+from support.fakebroker import EventLog, library_threads, wait_until
 
 from stomp import utils
 from stomp.exception import ConnectFailedException

@@ -36,9 +36,17 @@ from typing import Any
 
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder, encode_frame
 from stomp.exception import FrameError
+from support.waiting import WAIT, library_threads, wait_until
 
-#: Default bound, in seconds, of every wait in this module.
-WAIT = 5.0
+__all__ = [
+    "WAIT",
+    "EventLog",
+    "FakeBroker",
+    "RefusedPort",
+    "ServerConnection",
+    "library_threads",
+    "wait_until",
+]
 
 _POLL = 0.05  # how often the threads look at their stop flags
 
@@ -512,27 +520,6 @@ class RefusedPort:
     def close(self) -> None:
         """Release the port."""
         self._sock.close()
-
-
-def library_threads() -> list[threading.Thread]:
-    """The live threads the library started (receiver and heart-beat threads)."""
-    return [
-        t
-        for t in threading.enumerate()
-        if t.is_alive() and t.name.startswith(("StompReceiver", "StompHeartbeat"))
-    ]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = WAIT, step: float = 0.01) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` passed (for library state that
-    has no event to wait on)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(step)
 
 
 class EventLog:
