@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from stomp import _namespace, protocol, transport, utils
 from stomp.exception import NotConnectedException
+from stomp.failover import pick
 from stomp.listener import Publisher, WaitingListener
 from stomp.protocol import Protocol10, Protocol11, Protocol12
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
@@ -189,22 +190,7 @@ class StompConnection10(BaseConnection, Protocol10):
         auto_content_length: bool = True,
         bind_host_port: tuple[str, int] | None = None,
     ) -> None:
-        transport = Transport(
-            host_and_ports,
-            prefer_localhost,
-            try_loopback_connect,
-            reconnect_sleep_initial,
-            reconnect_sleep_increase,
-            reconnect_sleep_jitter,
-            reconnect_sleep_max,
-            reconnect_attempts_max,
-            timeout,
-            keepalive,
-            None,
-            auto_decode,
-            encoding,
-            bind_host_port=bind_host_port,
-        )
+        transport = Transport(**pick(Transport.CONNECTION_ARGUMENTS, locals()))
         BaseConnection.__init__(self, transport)
         Protocol10.__init__(self, transport, auto_content_length)
 
@@ -244,22 +230,7 @@ class StompConnection11(BaseConnection, Protocol11):
         heart_beat_receive_scale: float = 1.5,
         bind_host_port: tuple[str, int] | None = None,
     ) -> None:
-        transport = Transport(
-            host_and_ports,
-            prefer_localhost,
-            try_loopback_connect,
-            reconnect_sleep_initial,
-            reconnect_sleep_increase,
-            reconnect_sleep_jitter,
-            reconnect_sleep_max,
-            reconnect_attempts_max,
-            timeout,
-            keepalive,
-            vhost,
-            auto_decode,
-            encoding,
-            bind_host_port=bind_host_port,
-        )
+        transport = Transport(**pick(Transport.CONNECTION_ARGUMENTS, locals()))
         BaseConnection.__init__(self, transport)
         self._protocol.__init__(
             self, transport, heartbeats, auto_content_length, heart_beat_receive_scale

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from stomp import log as stomp_log
 from stomp import utils
@@ -24,6 +24,24 @@ log = logging.getLogger("stomp.py")
 
 HostAndPort = tuple[str, int]
 T = TypeVar("T")
+
+#: The constructor arguments of a transport (and a connection) that make its host list.
+HOST_LIST_ARGUMENTS: Final = (
+    "host_and_ports",
+    "prefer_localhost",
+    "try_loopback_connect",
+    "reconnect_sleep_initial",
+    "reconnect_sleep_increase",
+    "reconnect_sleep_jitter",
+    "reconnect_sleep_max",
+    "reconnect_attempts_max",
+)
+
+
+def pick(names: Iterable[str], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``given`` (a constructor's ``locals()``) named in ``names``: how a
+    constructor hands its stomp.py arguments on without spelling them out again."""
+    return {name: given[name] for name in names if name in given}
 
 
 def candidate_hosts(
@@ -94,6 +112,11 @@ class HostList:
         self.last: HostAndPort | None = None
         self._first = 0
         self._wakeup = threading.Event()
+
+    @classmethod
+    def from_arguments(cls, given: Mapping[str, Any]) -> HostList:
+        """A host list from a transport constructor's arguments (its ``locals()``)."""
+        return cls(**pick(HOST_LIST_ARGUMENTS, given))
 
     def connect(
         self,

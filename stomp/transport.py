@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from io import BytesIO
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stomp import _namespace, exception, keepalive, log, sockwait, utils
 from stomp.codec import Frame, FrameDecoder, encode_frame
@@ -40,7 +40,7 @@ from stomp.exception import (
     InterruptedException,
     NotConnectedException,
 )
-from stomp.failover import FailoverMixin, HostList
+from stomp.failover import HOST_LIST_ARGUMENTS, FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
 from stomp.session import ClientSession
 from stomp.tls import TLSSettings, TLSStream
@@ -657,6 +657,18 @@ class Transport(FailoverMixin, BaseTransport):
     a large read costs more than a small one when only a few bytes are waiting.
     """
 
+    #: The constructor arguments a connection class hands on (all but ``recv_bytes`` and
+    #: ``is_eol_fc``).
+    CONNECTION_ARGUMENTS: Final = (
+        *HOST_LIST_ARGUMENTS,
+        "timeout",
+        "keepalive",
+        "vhost",
+        "auto_decode",
+        "encoding",
+        "bind_host_port",
+    )
+
     def __init__(
         self,
         host_and_ports: Sequence[tuple[str, int]] | None = None,
@@ -677,16 +689,7 @@ class Transport(FailoverMixin, BaseTransport):
         bind_host_port: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(auto_decode, encoding, is_eol_fc)
-        self._hosts = HostList(
-            host_and_ports,
-            prefer_localhost,
-            try_loopback_connect,
-            reconnect_sleep_initial,
-            reconnect_sleep_increase,
-            reconnect_sleep_jitter,
-            reconnect_sleep_max,
-            reconnect_attempts_max,
-        )
+        self._hosts = HostList.from_arguments(locals())
         # The names stomp.py 8.2.0's own tests read (through name mangling).
         self.__host_and_ports = self._hosts.hosts
         self.__ssl_params = self._hosts.ssl_params

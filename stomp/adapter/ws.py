@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from stomp import _namespace, sockwait, transport, utils
 from stomp.connect import BaseConnection, StompConnection12
@@ -34,11 +34,11 @@ from stomp.exception import (
     NotConnectedException,
     StompException,
 )
-from stomp.failover import FailoverMixin, HostList
+from stomp.failover import FailoverMixin, HostList, pick
 from stomp.keepalive import apply_keepalive
 from stomp.protocol import Protocol12
 from stomp.tls import TLSStream
-from stomp.transport import BaseTransport
+from stomp.transport import BaseTransport, Transport
 
 try:
     import websocket
@@ -211,6 +211,14 @@ class WSTransport(FailoverMixin, BaseTransport):
         subprotocol: the subprotocol the server chose (``"v12.stomp"``...), or ``None``.
     """
 
+    #: The constructor arguments a connection class hands on.
+    CONNECTION_ARGUMENTS: Final = (
+        *Transport.CONNECTION_ARGUMENTS,
+        "ws_path",
+        "header",
+        "binary_mode",
+    )
+
     def __init__(
         self,
         host_and_ports: Sequence[tuple[str, int]] | None = None,
@@ -235,16 +243,7 @@ class WSTransport(FailoverMixin, BaseTransport):
     ) -> None:
         _require_websocket()
         super().__init__(auto_decode, encoding, is_eol_fc)
-        self._hosts = HostList(
-            host_and_ports,
-            prefer_localhost,
-            try_loopback_connect,
-            reconnect_sleep_initial,
-            reconnect_sleep_increase,
-            reconnect_sleep_jitter,
-            reconnect_sleep_max,
-            reconnect_attempts_max,
-        )
+        self._hosts = HostList.from_arguments(locals())
         self._timeout = timeout
         self._keepalive = keepalive
         self.vhost = vhost
@@ -533,25 +532,7 @@ class WSStompConnection(StompConnection12):
         header: dict[str, str] | list[str] | None = None,
         binary_mode: bool = False,
     ) -> None:
-        transport = WSTransport(
-            host_and_ports,
-            prefer_localhost,
-            try_loopback_connect,
-            reconnect_sleep_initial,
-            reconnect_sleep_increase,
-            reconnect_sleep_jitter,
-            reconnect_sleep_max,
-            reconnect_attempts_max,
-            timeout,
-            keepalive,
-            vhost,
-            auto_decode,
-            encoding,
-            bind_host_port=bind_host_port,
-            ws_path=ws_path,
-            header=header,
-            binary_mode=binary_mode,
-        )
+        transport = WSTransport(**pick(WSTransport.CONNECTION_ARGUMENTS, locals()))
         BaseConnection.__init__(self, transport)
         Protocol12.__init__(
             self, transport, heartbeats, auto_content_length, heart_beat_receive_scale
