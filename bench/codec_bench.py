@@ -279,7 +279,7 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         f"{meta['python_stomppy']}) · {meta['platform']} · {meta['cpu_count']} CPUs · "
         f"{meta['rounds']} rounds × ~{meta['target_seconds']} s per library and row, in "
         f"alternating ~{meta['burst_seconds']} s bursts · "
-        f"stomp/codec.py sha256 {meta['codec_sha256']}",
+        f"stomp/codec/*.py sha256 {meta['codec_sha256']}",
         "",
         "Rates are frames per second (per round: frames per pass / median pass time; then the "
         "median over rounds). Ratio = stomp-ng / stomp.py: the median of the per-round ratios "
@@ -387,7 +387,7 @@ def main() -> None:
             }
         )
 
-    codec = (REPO / "stomp" / "codec.py").read_bytes()
+    codec = b"".join(path.read_bytes() for path in sorted((REPO / "stomp" / "codec").glob("*.py")))
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),

@@ -428,7 +428,7 @@ def test_cached_lines_never_stand_for_other_value_types() -> None:
 
 
 def test_line_cache_stays_bounded() -> None:
-    from stomp import codec
+    from stomp.codec import encode as codec
 
     cache = codec._LINE_CACHES["1.2"]
     for i in range(3 * codec._LINE_CACHE_SIZE):

@@ -13,7 +13,7 @@ Already covered, and not repeated here:
 
 Here: the silent server over TLS, a server dropping the connection in the middle of a
 frame (plain, reset, TLS), frames delivered byte by byte, EOLs after frames (and how
-they count as heart-beats, as ``stomp/codec.py`` documents), and the callback order when
+they count as heart-beats, as ``stomp/codec`` documents), and the callback order when
 an ERROR is followed by a close, with and without ``wait``.
 """
 

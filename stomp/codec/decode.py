@@ -1,0 +1,408 @@
+"""Decoding: the incremental :class:`FrameDecoder`."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from stomp.codec.frame import (
+    COMMANDS,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_HEADER_BYTES,
+    HEARTBEAT_FRAME,
+    UNESCAPED_COMMANDS,
+    VERSIONS,
+    Frame,
+)
+from stomp.codec.headers import _UNESCAPES, _UNESCAPES_12, _unescape, parse_header_lines
+from stomp.exception import FrameError
+
+__all__ = ["FrameDecoder"]
+
+# Stands for "no dict": its length never matches a frame with header lines.
+_NO_HEADERS: Final[dict[str, str]] = {}
+
+
+class _PendingFrame:
+    # A frame whose command and headers are decoded, waiting for the rest of its body.
+    __slots__ = ("cmd", "head", "headers", "parts", "remaining", "size")
+
+    def __init__(self, cmd: str, headers: dict[str, str], size: int, head: bytes, held: int):
+        self.cmd = cmd
+        self.headers = headers
+        self.size = size  # the body's length (content-length)
+        self.head = head  # the frame's bytes before its body (to decode again if need be)
+        self.parts: list[bytes] = []  # the body received so far
+        # How many more bytes the frame needs: the rest of the body and the NUL.
+        self.remaining = size + len(head) + 1 - held
+
+    @property
+    def held(self) -> int:
+        """How many bytes of the stream this holds (the head and the body so far)."""
+        return len(self.head) + self.size + 1 - self.remaining
+
+
+def _new_frame(cmd: str, headers: dict[str, str], body: bytes, auto_decode: bool) -> Frame:
+    # A decoded frame (bypassing Frame.__init__'s argument handling).
+    frame = Frame.__new__(Frame)
+    frame.cmd = cmd
+    frame.headers = headers
+    frame.original_headers = headers.copy()
+    frame.body = body.decode("utf-8", "replace") if auto_decode else body
+    return frame
+
+
+class FrameDecoder:
+    """Incremental STOMP frame decoder.
+
+    Feed it bytes as they arrive; it returns the complete frames and keeps the rest.
+
+    Args:
+        version: the protocol version whose rules apply (``"1.0"``, ``"1.1"`` or ``"1.2"``).
+            May be changed later through the :attr:`version` attribute, e.g. once a
+            CONNECTED frame has named the negotiated version.
+        auto_decode: when true, bodies are decoded from UTF-8 to ``str`` (undecodable bytes
+            become U+FFFD); when false they stay ``bytes``.
+        max_header_bytes: limit for the command line plus the header lines of one frame.
+        max_body_bytes: limit for one frame's body.
+        strict: when true, an undefined escape sequence in a header is an error; when false
+            (the default, as stomp.py) it is kept verbatim.
+
+    A decoding error is final: the stream cannot be resynchronised, so after a
+    :class:`~stomp.exception.FrameError` every further :meth:`feed` raises it again.
+    """
+
+    def __init__(
+        self,
+        version: str = "1.2",
+        *,
+        auto_decode: bool = False,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        strict: bool = False,
+    ) -> None:
+        self._buf = bytearray()
+        # Stream position of self._buf[0] (after the bytes a pending frame holds).
+        self._offset = 0
+        # A frame whose headers are decoded and whose body is still arriving.
+        self._pending: _PendingFrame | None = None
+        self.version = version  # (sets the scan hints too)
+        self.auto_decode = auto_decode
+        self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
+        self.strict = strict
+        self._error: FrameError | None = None
+
+    @property
+    def version(self) -> str:
+        """The protocol version whose line-end and escaping rules apply."""
+        return self._version
+
+    @version.setter
+    def version(self, version: str) -> None:
+        if version not in _UNESCAPES:
+            raise ValueError(f"unknown STOMP version {version!r}; expected one of {VERSIONS}")
+        self._version = version
+        self._unescapes = _UNESCAPES[version]
+        # Line-end rules changed: a buffered partial frame is scanned again from its start
+        # (the scan hints: where the scans of the partial frame at the start of _buf may
+        # resume), and a pending frame's headers are decoded again.
+        self._head_scan = self._nul_scan = 0
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._offset -= pending.held
+            self._buf = bytearray(b"".join([pending.head, *pending.parts]))
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes wait for the rest of their frame."""
+        pending = self._pending
+        return len(self._buf) + (pending.held if pending is not None else 0)
+
+    @property
+    def position(self) -> int:
+        """How many bytes of the stream have been consumed by complete frames."""
+        pending = self._pending
+        return self._offset - (pending.held if pending is not None else 0)
+
+    def reset(self) -> None:
+        """Forget any partial frame and error, as for a new connection."""
+        self._buf = bytearray()
+        self._offset = 0
+        self._head_scan = self._nul_scan = 0
+        self._pending = None
+        self._error = None
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
+        """Decode ``data`` and return the frames it completes, in stream order.
+
+        Heart-beats appear in the list as :data:`HEARTBEAT_FRAME`.  A partial frame at the
+        end is kept for the next call.
+
+        Raises:
+            FrameError: malformed input or a size limit exceeded.  Its ``frames`` attribute
+                holds the frames decoded from this same call before the problem.
+        """
+        if self._error is not None:
+            raise self._error
+        frames: list[Frame] = []
+        buf: bytes | bytearray
+        try:
+            start = 0
+            if self._pending is not None:
+                start = self._continue_pending(data, frames)
+                if start < 0:
+                    return frames
+            if self._buf:
+                self._buf += data
+                buf = self._buf
+                if self._nul_scan and b"\0" not in data and len(buf) <= self.max_body_bytes:
+                    # Still inside a body without content-length: nothing to decode yet
+                    # (past the body limit, _decode runs to report it).
+                    self._nul_scan = len(buf)
+                    return []
+            elif type(data) is bytes:
+                buf = data
+            else:
+                buf = bytes(data)
+            pos = self._decode(buf, frames, start)
+        except FrameError as exc:
+            self._buf = bytearray()
+            self._pending = None
+            exc.frames = frames
+            self._error = exc
+            raise
+
+        self._offset += pos
+        if buf is self._buf:
+            del buf[:pos]
+        elif pos < len(buf):
+            # (through a view: one copy of the partial frame, not two)
+            self._buf = bytearray(memoryview(buf)[pos:]) if pos else bytearray(buf)
+        return frames
+
+    def _fail(self, reason: str, where: int) -> FrameError:
+        return FrameError(reason, self._offset + where)
+
+    def _continue_pending(self, data: bytes | bytearray | memoryview, frames: list[Frame]) -> int:
+        # More of the body of the pending frame.  Returns where the bytes after that frame
+        # start in ``data`` (the frame is then in ``frames``), or -1 when ``data`` is all
+        # body.  The body is joined once, when complete: no copy of the part received so
+        # far for each chunk, and its headers are not decoded again.
+        pending = self._pending
+        assert pending is not None
+        size = len(data)
+        if size < pending.remaining:
+            # (bytes can be kept as they are; other buffers may be reused by the caller)
+            pending.parts.append(data if type(data) is bytes else bytes(data))
+            pending.remaining -= size
+            self._offset += size
+            return -1
+        nul = pending.remaining - 1
+        if data[nul] != 0:
+            raise self._fail(
+                f"the {pending.cmd} frame's {pending.size}-byte body (content-length) is "
+                f"followed by byte 0x{data[nul]:02x}, not NUL",
+                nul,
+            )
+        body = b"".join([*pending.parts, memoryview(data)[:nul]])
+        self._pending = None
+        frames.append(_new_frame(pending.cmd, pending.headers, body, self.auto_decode))
+        return nul + 1
+
+    def _decode(self, buf: bytes | bytearray, frames: list[Frame], start: int = 0) -> int:
+        # Decodes from ``start`` (> 0: right after the pending frame just completed).
+        # Returns the position of the first byte not consumed.  The scan hints apply to the
+        # partial frame that starts at position 0, and only to it.
+        append = frames.append
+        end = len(buf)
+        crlf = self._version == "1.2"
+        unescapes = self._unescapes
+        max_header = self.max_header_bytes
+        max_body = self.max_body_bytes
+        auto_decode = self.auto_decode
+        is_bytes = type(buf) is bytes
+        head_scan, nul_scan = self._head_scan, self._nul_scan
+        self._head_scan = self._nul_scan = 0
+        new_frame = Frame.__new__
+        after_frame = start > 0
+        pos = start
+        while pos < end:
+            byte = buf[pos]
+            if byte == 10 or byte == 13:  # an EOL between frames
+                if byte == 13:
+                    if pos + 1 == end:
+                        break  # the LF may follow in the next chunk
+                    if buf[pos + 1] != 10:
+                        raise self._fail("CR not followed by LF between frames", pos)
+                    pos += 2
+                else:
+                    pos += 1
+                if not after_frame:  # (else padding after the frame just decoded)
+                    append(HEARTBEAT_FRAME)
+                continue
+            after_frame = False
+
+            # The header section ends at the first empty line.
+            limit = pos + max_header + 3
+            head_end = buf.find(b"\n\n", pos + head_scan, limit)
+            sep = 2
+            if crlf:
+                # A CR LF blank line needs a CR before the LF LF found (if any): look for the
+                # CR first, a cheaper search that usually finds nothing.
+                stop = head_end + 2 if head_end >= 0 else limit
+                cr = buf.find(b"\r", pos + head_scan, stop)
+                if cr >= 0:
+                    crlf_end = buf.find(b"\n\r\n", max(pos + head_scan, cr - 1), stop)
+                    if crlf_end >= 0:
+                        head_end, sep = crlf_end, 3
+            if head_end < 0:
+                # (up to two bytes of the blank line's EOLs may already be here)
+                if end - pos > max_header + 2:
+                    raise self._fail(
+                        f"no end of the header section within {max_header} bytes "
+                        "(max_header_bytes)",
+                        pos,
+                    )
+                self._head_scan = max(0, end - pos - 3)
+                break
+            if head_end - pos > max_header:
+                raise self._fail(
+                    f"header section of {head_end - pos} bytes exceeds max_header_bytes "
+                    f"({max_header})",
+                    pos,
+                )
+
+            text = buf[pos:head_end].decode("utf-8", "replace")
+            if crlf and "\r" in text:
+                text = text.replace("\r\n", "\n")
+                if text[-1:] == "\r":
+                    text = text[:-1]
+            cmd, _, rest = text.partition("\n")
+            if cmd not in COMMANDS:
+                if cmd[-1:] == "\r":
+                    cmd = cmd[:-1]
+                if not (cmd.isalpha() and cmd.isascii()):
+                    raise self._fail(f"bad command line {cmd[:40]!r}", pos)
+            if rest:
+                # The common case in C: one split per line, no escapes, no repeats.
+                lines = rest.split("\n")
+                try:
+                    headers = dict([line.split(":", 1) for line in lines])
+                except ValueError:  # a line without a colon: the general path names it
+                    headers = _NO_HEADERS
+                escaped = unescapes is not None and "\\" in rest and cmd not in UNESCAPED_COMMANDS
+                if len(headers) != len(lines) or "" in headers or escaped:
+                    headers = self._parse_headers(headers, lines, cmd, escaped, pos)
+            else:
+                headers = {}
+
+            body_start = head_end + sep
+            length = headers.get("content-length")
+            if length is not None:
+                if not (length.isdigit() and length.isascii()):
+                    raise self._fail(
+                        f"content-length of the {cmd} frame is not a number: {length[:40]!r}",
+                        pos,
+                    )
+                digits = length if len(length) <= 18 else length.lstrip("0") or "0"
+                # (int() refuses strings of thousands of digits: compare lengths first)
+                size = int(digits) if len(digits) <= 18 else max_body + 1
+                if size > max_body:
+                    shown = digits if len(digits) <= 18 else digits[:18] + "..."
+                    raise self._body_too_large(cmd, shown, pos)
+                body_end = body_start + size
+                if body_end >= end:
+                    # The body is still arriving: keep what is here of it, with the
+                    # headers, until the rest has come (see _continue_pending).
+                    self._pending = _PendingFrame(
+                        cmd, headers, size, bytes(buf[pos:body_start]), end - pos
+                    )
+                    if end > body_start:
+                        self._pending.parts.append(bytes(memoryview(buf)[body_start:end]))
+                    pos = end
+                    break
+                if buf[body_end] != 0:
+                    raise self._fail(
+                        f"the {cmd} frame's {size}-byte body (content-length) is followed by "
+                        f"byte 0x{buf[body_end]:02x}, not NUL",
+                        body_end,
+                    )
+            else:
+                body_end = buf.find(b"\0", max(body_start, pos + nul_scan))
+                if body_end - body_start > max_body:
+                    raise self._body_too_large(cmd, str(body_end - body_start), pos)
+                if body_end < 0:
+                    if end - body_start > max_body:
+                        raise self._body_too_large(cmd, None, pos)
+                    self._head_scan = head_end - pos
+                    self._nul_scan = end - pos
+                    break
+
+            body: str | bytes
+            if is_bytes or body_end - body_start < 8192:
+                if auto_decode:
+                    body = buf[body_start:body_end].decode("utf-8", "replace")
+                elif is_bytes:
+                    body = buf[body_start:body_end]  # type: ignore[assignment]
+                else:
+                    body = bytes(buf[body_start:body_end])
+            # A large body in the buffer: straight from it, without copying the body first
+            # (the view is gone again before the buffer is resized).
+            elif auto_decode:
+                body = str(memoryview(buf)[body_start:body_end], "utf-8", "replace")
+            else:
+                body = bytes(memoryview(buf)[body_start:body_end])
+            frame = new_frame(Frame)
+            frame.cmd = cmd
+            frame.headers = headers
+            frame.original_headers = headers.copy()
+            frame.body = body
+            append(frame)
+            pos = body_end + 1
+            after_frame = True
+            head_scan = nul_scan = 0
+        return pos
+
+    def _body_too_large(self, cmd: str, size: str | None, pos: int) -> FrameError:
+        # ``size``: the body's length, or None when no NUL ends it yet.
+        limit = f"max_body_bytes ({self.max_body_bytes})"
+        if size is None:
+            return self._fail(f"{cmd} frame body exceeds {limit} without a NUL", pos)
+        return self._fail(f"{cmd} frame body of {size} bytes exceeds {limit}", pos)
+
+    def _parse_headers(
+        self, headers: dict[str, str], lines: list[str], cmd: str, escaped: bool, pos: int
+    ) -> dict[str, str]:
+        # ``headers`` is the fast path's dict (last occurrence wins, nothing unescaped).
+        try:
+            if len(headers) == len(lines) and "" not in headers and self._unescape_values(headers):
+                return headers
+            # A repeated header (first wins), an escaped name, or a malformed line.
+            return parse_header_lines(lines, self._version if escaped else None, strict=self.strict)
+        except FrameError as exc:
+            raise self._fail(f"{exc.reason} in the {cmd} frame", pos) from None
+
+    def _unescape_values(self, headers: dict[str, str]) -> bool:
+        # Unescape the values in place; False (leaving the rest to the general path) when a
+        # name is escaped, which is rare.  The common case, escapes without an escaped
+        # backslash (ActiveMQ's "ID\\chost..."), is replaced here, inline; anything else
+        # goes through _unescape.
+        table = self._unescapes
+        crlf = table is _UNESCAPES_12
+        for name, value in headers.items():
+            if "\\" in name:
+                return False
+            if "\\" in value:
+                if "\\\\" not in value:
+                    # Without an escaped backslash each backslash starts its own
+                    # two-character sequence: replacing one kind at a time is safe.
+                    plain = value.replace("\\c", ":")
+                    if "\\n" in plain:
+                        plain = plain.replace("\\n", "\n")
+                    if crlf and "\\r" in plain:
+                        plain = plain.replace("\\r", "\r")
+                    if "\\" not in plain:
+                        headers[name] = plain
+                        continue
+                headers[name] = _unescape(value, table, self.strict)  # type: ignore[arg-type]
+        return True

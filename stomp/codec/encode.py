@@ -1,0 +1,195 @@
+"""Encoding: a :class:`~stomp.codec.frame.Frame` into the bytes of one frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from stomp.codec.frame import COMMANDS, UNESCAPED_COMMANDS, Frame
+from stomp.codec.headers import escape
+from stomp.exception import FrameError
+
+__all__ = ["encode_frame"]
+
+
+def _body_bytes(body: object) -> bytes:
+    if type(body) is bytes:
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8", "replace")
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"message should be a string or bytes, found {type(body)}")
+
+
+def _header_text(value: object) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
+    """Return the bytes of ``frame`` as protocol ``version`` puts it on the wire.
+
+    * A frame without a command (``Frame(None)``) is a client heart-beat: a single LF.
+    * Header lines are written in sorted name order (as stomp.py does); ``None`` values are
+      left out; a tuple value writes one line per item (a repeated header); other values
+      are written with ``str()`` (``bytes`` are decoded as UTF-8).
+    * Names and values are escaped per ``version``, except in CONNECT, STOMP and CONNECTED.
+    * A ``content-length`` header, when present, is written with the real byte length of
+      the body; one is added when the body contains a NUL, so such a body is never cut.
+    * A ``str`` body is encoded as UTF-8 (unencodable characters replaced); ``bytes``,
+      ``bytearray`` and ``memoryview`` bodies are written as they are.  Other types raise
+      ``TypeError``.
+
+    Raises:
+        FrameError: for a frame that cannot be put on the wire: a command containing a line
+            end, an empty header name, an LF or CR in an unescaped header (1.0, CONNECT,
+            CONNECTED, STOMP), a colon in an unescaped header name, or a header that is not
+            valid Unicode.  The message names the header but never shows its value.
+    """
+    cmd = frame.cmd
+    if not cmd:
+        return b"\n"
+    if cmd not in COMMANDS:  # (the standard commands need no checks)
+        if "\n" in cmd or "\r" in cmd or "\0" in cmd:
+            raise FrameError(f"command {cmd!r} contains a line end or NUL")
+        if not cmd.isascii():
+            try:
+                cmd.encode("utf-8")
+            except UnicodeEncodeError:
+                raise FrameError(f"command {cmd!r} is not valid Unicode") from None
+    body = _body_bytes(frame.body)
+    headers = frame.headers
+    if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
+        encoded = _encode_common(cmd, headers, body, version)
+        if encoded is not None:
+            return encoded
+    return _encode_general(cmd, headers, body, version)
+
+
+# Encoded header lines ("name:value\n", escaped), by protocol version and (name, value):
+# applications send the same destinations, content types and flags over and over.  Only
+# str names and values, and values short enough to be worth keeping; a full table starts
+# over, so it stays bounded whatever the traffic.
+_LINE_CACHES: Final[dict[str, dict[tuple[str, str], bytes]]] = {"1.1": {}, "1.2": {}}
+_LINE_CACHE_SIZE: Final = 2048
+_LINE_CACHE_VALUE: Final = 200
+
+
+def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes | None:
+    # The common case of escaped frames: str names and values (``None`` values left out),
+    # written line by line from the cache.  None when the general path must decide (other
+    # value types, an empty name, a NUL in a body without content-length, a header that
+    # cannot be encoded ...).
+    cache = _LINE_CACHES.get(version)
+    if cache is None:  # (not a version name: the general path treats it as 1.2)
+        return None
+    try:
+        names = sorted(headers)
+    except TypeError:
+        return None
+    parts = [cmd.encode("utf-8"), b"\n"]
+    append = parts.append
+    length = False
+    for name in names:
+        value = headers[name]
+        if name == "content-length":
+            append(b"content-length:%d\n" % len(body))
+            length = True
+        elif type(value) is str:
+            line = cache.get((name, value))
+            if line is None:
+                if type(name) is not str or not name:
+                    return None
+                try:
+                    line = f"{escape(name, version)}:{escape(value, version)}\n".encode()
+                except UnicodeEncodeError:
+                    return None
+                if len(value) <= _LINE_CACHE_VALUE:
+                    if len(cache) >= _LINE_CACHE_SIZE:
+                        cache.clear()
+                    cache[name, value] = line
+            append(line)
+        elif value is not None:
+            return None
+    if not length and b"\0" in body:
+        return None
+    append(b"\n")
+    append(body)
+    append(b"\0")
+    return b"".join(parts)
+
+
+def _encode_general(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes:
+    items: Iterable[tuple[Any, Any]] = headers.items()
+    if "content-length" not in headers and b"\0" in body:
+        items = [*items, ("content-length", None)]
+    try:
+        items = sorted(items)
+    except TypeError:  # names of mixed types: sort by their text
+        items = sorted(items, key=lambda item: str(item[0]))
+
+    escaped = version != "1.0" and cmd not in UNESCAPED_COMMANDS
+    lines = [cmd]
+    append = lines.append
+    for name, value in items:
+        if type(name) is not str:
+            name = _header_text(name)
+        if not name:
+            raise FrameError(f"{cmd} frame has a header with an empty name")
+        if name == "content-length":
+            append(f"content-length:{len(body)}")
+            continue
+        if value is None:
+            continue
+        values = value if type(value) is tuple else (value,)
+        if escaped:
+            ename = escape(name, version)
+            for item in values:
+                text = item if type(item) is str else _header_text(item)
+                append(f"{ename}:{escape(text, version)}")
+        else:
+            for item in values:
+                text = item if type(item) is str else _header_text(item)
+                _check_unescaped(cmd, name, text)
+                append(f"{name}:{text}")
+    append("\n")
+    try:
+        head = "\n".join(lines).encode("utf-8")
+    except UnicodeEncodeError:
+        raise FrameError(_unencodable(cmd, lines)) from None
+    return b"".join((head, body, b"\0"))
+
+
+def _unencodable(cmd: str, lines: list[str]) -> str:
+    # Say which header cannot be encoded; show its name only when the name is fine (the
+    # value may be a credential).
+    prefix = f"a header of the {cmd} frame is not valid Unicode"
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{prefix}: a header name ({exc.reason})"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{prefix}: the value of {name!r} ({exc.reason})"
+    return f"the {cmd!r} command is not valid Unicode"  # pragma: no cover (checked first)
+
+
+def _check_unescaped(cmd: str, name: str, value: str) -> None:
+    for text, what in ((name, "name"), (value, "value")):
+        if "\n" in text or "\r" in text:
+            raise FrameError(
+                f"the {what} of header {name!r} of the {cmd} frame contains a line end, "
+                "which this frame cannot carry (no header escaping in STOMP 1.0, CONNECT, "
+                "STOMP or CONNECTED)"
+            )
+    if ":" in name:
+        raise FrameError(f"header name {name!r} of the {cmd} frame contains a colon")
