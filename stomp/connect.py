@@ -24,15 +24,16 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from stomp import _namespace, protocol, transport, utils
+from stomp import _namespace, protocol, transport
 from stomp.exception import NotConnectedException
 from stomp.failover import pick
 from stomp.listener import Publisher, WaitingListener
 from stomp.protocol import Protocol10, Protocol11, Protocol12
+from stomp.session import random_id
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
 
 # stomp.py's connect module star-imports its protocol and transport modules: their names
-# are here too (ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES and uuid resolved on
+# are here too (ssl, DEFAULT_SSL_VERSION, SSLError and stomp.utils' names resolved on
 # first use, see stomp._namespace).
 __all__ = ["BaseConnection", "StompConnection10", "StompConnection11", "StompConnection12"]
 __all__ += _namespace.reexport(globals(), protocol, transport)
@@ -58,7 +59,7 @@ class BaseConnection(Publisher):
         self.transport = transport
 
     def __enter__(self) -> BaseConnection:
-        self.disconnect_receipt_id = utils.get_uuid()
+        self.disconnect_receipt_id = random_id()
         self.disconnect_listener = WaitingListener(self.disconnect_receipt_id)
         self.set_listener("ZZZZZ-disconnect-listener", self.disconnect_listener)
         return self

@@ -10,13 +10,14 @@ transport's business (the ``open_one`` callable).
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 from stomp import log as stomp_log
-from stomp import utils
 from stomp.exception import ConnectFailedException
 from stomp.tls import TLSSettings
 
@@ -44,6 +45,81 @@ def pick(names: Iterable[str], given: Mapping[str, Any]) -> dict[str, Any]:
     return {name: given[name] for name in names if name in given}
 
 
+# ---------------------------------------------------------------------------------------
+# Which hosts are this machine
+# ---------------------------------------------------------------------------------------
+
+#: How long, in seconds, the host-name look-ups behind :func:`localhost_names` may take in
+#: all (``stomp.utils.HOSTNAME_SCAN_TIMEOUT``).  A look-up still running then is abandoned
+#: (its thread is a daemon).
+HOSTNAME_SCAN_TIMEOUT: float = 2.0
+
+_localhost_lock: Final = threading.Lock()
+_localhost: list[str] | None = None
+
+
+def _host_ip() -> str:
+    return socket.gethostbyname(socket.gethostname())
+
+
+def scan_localhost_names(timeout: float | None = None) -> list[str]:
+    """The names under which this machine's own broker is reachable: ``"localhost"``,
+    ``"127.0.0.1"``, then, unless the environment variable ``STOMP_SKIP_HOSTNAME_SCAN`` is
+    set to a non-empty value, this host's IP address, host name and fully qualified name,
+    each only if its look-up succeeds (duplicates are kept).  Never takes much longer than
+    ``timeout`` seconds (default :data:`HOSTNAME_SCAN_TIMEOUT`)."""
+    names = ["localhost", "127.0.0.1"]
+    if os.environ.get("STOMP_SKIP_HOSTNAME_SCAN"):
+        return names
+    found: list[str] = []
+
+    def scan() -> None:
+        for lookup in (_host_ip, socket.gethostname, socket.getfqdn):
+            try:
+                found.append(lookup())
+            except (OSError, UnicodeError):
+                pass
+
+    # A daemon thread, so that a resolver that hangs delays this call by `timeout` at
+    # most and never keeps the process alive.
+    scanner = threading.Thread(target=scan, name="stomp-hostname-scan", daemon=True)
+    scanner.start()
+    scanner.join(HOSTNAME_SCAN_TIMEOUT if timeout is None else timeout)
+    return names + found[:]
+
+
+def localhost_names() -> list[str]:
+    """The current list of this machine's names (``stomp.utils.LOCALHOST_NAMES``):
+    :func:`scan_localhost_names` on first use, or what :func:`set_localhost_names` gave.
+    An ordinary list: changing it changes what :func:`is_localhost` says."""
+    global _localhost
+    names = _localhost
+    if names is None:
+        with _localhost_lock:
+            names = _localhost
+            if names is None:
+                names = _localhost = scan_localhost_names()
+    return names
+
+
+def set_localhost_names(names: list[str] | None) -> None:
+    """Replace the list :func:`localhost_names` gives; ``None``: scan again on next use."""
+    global _localhost
+    with _localhost_lock:
+        _localhost = names
+
+
+def is_localhost(host_and_port: Sequence[Any]) -> int:
+    """Return 1 if the host of ``(host, port)`` is one of :func:`localhost_names` (an exact
+    string match), else 2: a sort key that puts local brokers first."""
+    return 1 if host_and_port[0] in localhost_names() else 2
+
+
+# ---------------------------------------------------------------------------------------
+# The host list
+# ---------------------------------------------------------------------------------------
+
+
 def candidate_hosts(
     host_and_ports: Sequence[HostAndPort] | None,
     prefer_localhost: bool = True,
@@ -58,14 +134,13 @@ def candidate_hosts(
     """
     hosts = list(host_and_ports or [("localhost", 61613)])
     if prefer_localhost:
-        hosts.sort(key=utils.is_localhost)
+        hosts.sort(key=is_localhost)
     loopbacks: list[HostAndPort] = []
     derived: dict[HostAndPort, HostAndPort] = {}
     if try_loopback_connect:
+        local = localhost_names()
         for host, port in hosts:
-            if host in utils.LOCALHOST_NAMES and not (
-                ("127.0.0.1", port) in hosts or ("localhost", port) in hosts
-            ):
+            if host in local and not (("127.0.0.1", port) in hosts or ("localhost", port) in hosts):
                 loopbacks.append(("127.0.0.1", port))
                 derived.setdefault(("127.0.0.1", port), (host, port))
     return loopbacks + hosts, derived

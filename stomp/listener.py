@@ -28,8 +28,8 @@ import time
 from time import monotonic
 from typing import Any
 
+from stomp import _namespace, exception, heartbeat, log
 from stomp import constants as _constants
-from stomp import exception, heartbeat, log, utils
 from stomp.codec import Frame
 from stomp.constants import *  # noqa: F403  (stomp.py's re-export, relied on by users)
 from stomp.constants import CMD_CONNECT, CMD_STOMP, HDR_HEARTBEAT
@@ -49,9 +49,16 @@ __all__ = [
     "sys",
     "threading",
     "time",
-    "utils",
+    "utils",  # noqa: F405  (resolved on first use: not imported here)
 ]
 __all__ += _constants.__all__
+_namespace.forget(globals())
+
+
+def __getattr__(name: str) -> Any:
+    # utils: on first use (the listeners do not use it; stomp.py's module imports it).
+    return _namespace.resolve(__name__, name)
+
 
 _logger = logging.getLogger("stomp.py")
 
@@ -632,9 +639,7 @@ class StatsListener(ConnectionListener):
             frame: the ERROR frame.
         """
         if _logger.isEnabledFor(logging.DEBUG):
-            _logger.debug(
-                "received an error %s [%s]", frame.body, utils.clean_headers(frame.headers)
-            )
+            _logger.debug("received an error %s [%s]", frame.body, log.mask_passcode(frame.headers))
         else:
             _logger.info("received an error %s", frame.body)
         self.errors += 1
@@ -712,7 +717,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the CONNECTED frame.
         """
-        self.__print("on_connected %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_connected %s %s", log.mask_passcode(frame.headers), frame.body)
 
     def on_disconnected(self) -> None:
         """Print ``on_disconnected``."""
@@ -728,7 +733,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the MESSAGE frame.
         """
-        self.__print("on_before_message %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_before_message %s %s", log.mask_passcode(frame.headers), frame.body)
 
     def on_message(self, frame: Frame) -> None:
         """Print ``on_message <headers> <body>``.
@@ -736,7 +741,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the MESSAGE frame.
         """
-        self.__print("on_message %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_message %s %s", log.mask_passcode(frame.headers), frame.body)
 
     def on_receipt(self, frame: Frame) -> None:
         """Print ``on_receipt <headers> <body>``.
@@ -744,7 +749,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the RECEIPT frame.
         """
-        self.__print("on_receipt %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_receipt %s %s", log.mask_passcode(frame.headers), frame.body)
 
     def on_error(self, frame: Frame) -> None:
         """Print ``on_error <headers> <body>``.
@@ -752,7 +757,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the ERROR frame.
         """
-        self.__print("on_error %s %s", utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_error %s %s", log.mask_passcode(frame.headers), frame.body)
 
     def on_send(self, frame: Frame) -> None:
         """Print ``on_send <command> <headers> <body>``, the passcode masked.
@@ -762,7 +767,7 @@ class PrintingListener(ConnectionListener):
         Args:
             frame: the outgoing frame.
         """
-        self.__print("on_send %s %s %s", frame.cmd, utils.clean_headers(frame.headers), frame.body)
+        self.__print("on_send %s %s %s", frame.cmd, log.mask_passcode(frame.headers), frame.body)
 
     def on_heartbeat(self) -> None:
         """Print ``on_heartbeat``."""

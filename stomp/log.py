@@ -9,14 +9,21 @@ handler.  :func:`log_to_stdout` is the quick way to see everything.
 The module-level names (``debug``, ``info``, ``warning``, ``error``, ``isEnabledFor``,
 ``setLevel``) are bound methods of the ``"stomp.py"`` logger, as in stomp.py 9.0.0.
 ``stomp.logging`` (the 8.x name of this module) is an alias of this very module.
+
+A passcode never reaches a log record or the client's output: :func:`mask_passcode` (for
+headers) and :func:`mask_passcode_text` (for frames already written out) are the one place
+it is hidden, for the whole library (``Frame``'s ``str`` and ``repr``, the listeners, the
+transports' debug records, the broker, the command-line client).
 """
 
 from __future__ import annotations
 
 # An absolute import: this is the standard library's logging module, never stomp.logging.
 import logging
+import re
 import sys
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
 
 __all__ = [
     "DEBUG",
@@ -92,3 +99,53 @@ def log_to_stdout(verbose_logging: bool = True) -> None:
         _stdout_handler = handler
     _logger.setLevel(DEBUG)
     verbose = verbose_logging
+
+
+# ---------------------------------------------------------------------------------------
+# Passcodes
+# ---------------------------------------------------------------------------------------
+
+#: What a passcode is shown as.
+MASK: Final = "********"
+
+#: The passcode in text: ``passcode:``, optional blanks, then the run of characters up to a
+#: blank, a quote, or the ``\n``/``\r`` escape of a ``repr`` (``stomp.utils.PASSCODE_RE``).
+PASSCODE_RE: Final = re.compile(r"passcode:[ \t]*(?:[^\s'\"\\]|\\[^nr])+")
+
+_MASKED_LINE: Final = "passcode:" + MASK
+# In a raw line (not a repr), everything up to the line end is the passcode.
+_PASSCODE_LINE_RE: Final = re.compile(r"passcode:[^\r\n]*")
+_PASSCODE_LINE_RE_B: Final = re.compile(rb"passcode:[^\r\n]*")
+
+_HeadersT = TypeVar("_HeadersT", bound=Mapping[str, Any])
+
+
+def mask_passcode(headers: _HeadersT) -> _HeadersT | dict[str, Any]:
+    """``headers`` fit for a log line: with a ``passcode`` key, a shallow copy (a ``dict``)
+    whose passcode is :data:`MASK`; without one, the very same object."""
+    if "passcode" not in headers:
+        return headers
+    return {**headers, "passcode": MASK}
+
+
+def _mask_line(item: object) -> object:
+    if isinstance(item, str):
+        return _PASSCODE_LINE_RE.sub(_MASKED_LINE, item)
+    if isinstance(item, bytes):
+        return _PASSCODE_LINE_RE_B.sub(_MASKED_LINE.encode(), item)
+    return item
+
+
+def mask_passcode_text(lines: object) -> str:
+    """``str(lines)`` with every passcode masked as ``passcode:********``.
+
+    ``lines`` is typically a list of the byte strings of written frames.  In each ``str``
+    or ``bytes`` item of a list or tuple, ``passcode:`` and the rest of its line are masked
+    before ``str()`` is taken, so a passcode containing spaces or quotes is masked whole;
+    the text is then searched with :data:`PASSCODE_RE` for anything else.
+    """
+    if isinstance(lines, list):
+        lines = [_mask_line(item) for item in lines]
+    elif isinstance(lines, tuple):
+        lines = tuple(_mask_line(item) for item in lines)
+    return PASSCODE_RE.sub(_MASKED_LINE, str(lines))

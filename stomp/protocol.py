@@ -21,18 +21,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from stomp import exception, log, utils  # noqa: F401  (re-exported, as stomp.py)
+from stomp import _namespace, exception, log  # noqa: F401  (re-exported, as stomp.py)
 from stomp import listener as _listener
 from stomp.codec import UNESCAPED_COMMANDS, Frame, escape
 from stomp.constants import CMD_DISCONNECT, CMD_SEND, HDR_ID, HDR_RECEIPT, HDR_SUBSCRIPTION
 from stomp.exception import ConnectFailedException
-from stomp.listener import *  # noqa: F403  (stomp.py re-exports the listener names here)
 from stomp.listener import ConnectionListener, HeartbeatListener
 from stomp.session import ClientSession
 
 # stomp.py's protocol module star-imports its listener module: those names are here too.
 __all__ = ["ConnectFailedException", "Protocol10", "Protocol11", "Protocol12"]
-__all__ += _listener.__all__
+__all__ += _namespace.reexport(globals(), _listener)
+_namespace.forget(globals())
+
+
+def __getattr__(name: str) -> Any:
+    # utils: on first use (see stomp._namespace).
+    return _namespace.resolve(__name__, name)
+
 
 _log = logging.getLogger("stomp.py")
 

@@ -31,7 +31,7 @@ from io import BytesIO
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final
 
-from stomp import _namespace, exception, keepalive, log, sockwait, utils
+from stomp import _namespace, constants, exception, keepalive, log, sockwait
 from stomp.codec import Frame, FrameDecoder, encode_frame
 from stomp.dispatch import ListenerDispatch
 from stomp.exception import (
@@ -46,9 +46,10 @@ from stomp.session import ClientSession
 from stomp.tls import TLSSettings, TLSStream
 
 # The names stomp.py's transport module has, for code that star-imports it: every name of
-# stomp.utils, the standard-library modules it imports, the socket constants of TCP
-# keep-alive that exist here, and (resolved on first use, see stomp._namespace) ssl,
-# DEFAULT_SSL_VERSION and SSLError.
+# stomp.utils (resolved from it on first use: the transport does not use that module), the
+# standard-library modules it imports, the socket constants of TCP keep-alive that exist
+# here, and (resolved on first use, see stomp._namespace) ssl, DEFAULT_SSL_VERSION and
+# SSLError.
 _KEEPALIVE_CONSTANTS = keepalive.socket_constants()
 globals().update(_KEEPALIVE_CONSTANTS)
 
@@ -66,7 +67,8 @@ __all__ = [
     "DEFAULT_SSL_VERSION",
     "SSLError",
     *_KEEPALIVE_CONSTANTS,
-    *_namespace.reexport(globals(), utils),
+    *_namespace.UTILS_NAMES,  # (resolved from stomp.utils on first use)
+    *_namespace.reexport(globals(), constants),
     # (the other modules and functions stomp.py's transport imports)
     "BytesIO",
     "deque",
@@ -94,7 +96,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES, uuid and stomp: on first use.
+    # ssl, DEFAULT_SSL_VERSION, SSLError, stomp and stomp.utils' names: on first use.
     return _namespace.resolve(__name__, name)
 
 
@@ -108,6 +110,24 @@ DEFAULT_DISCONNECT_TIMEOUT = 10.0
 #: How long ``connect(wait=True)`` waits for CONNECTED when the connection has no
 #: ``timeout`` of its own.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
+
+
+def default_create_thread(callback: Callable[[], Any]) -> threading.Thread:
+    """Start ``callback`` in a new daemon thread and return the thread (the default
+    ``create_thread_fc``; ``stomp.utils.default_create_thread``).
+
+    The thread gets Python's default name, which includes the callback's name (for
+    example ``Thread-3 (_io_loop)``).
+    """
+    thread = threading.Thread(target=callback, daemon=True)
+    thread.start()
+    return thread
+
+
+def is_eol_default(c: bytes) -> bool:
+    """Whether ``c`` is exactly one end-of-line, as a heart-beat: ``b"\\n"`` (the default
+    ``is_eol_fc``; ``stomp.utils.is_eol_default``)."""
+    return c == b"\n"
 
 
 def _decoding_rules(version: str) -> str:
@@ -151,7 +171,7 @@ class BaseTransport(ListenerDispatch):
         self,
         auto_decode: bool = True,
         encoding: str = "utf-8",
-        is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
+        is_eol_fc: Callable[[bytes], bool] = is_eol_default,
     ) -> None:
         ListenerDispatch.__init__(self)
         #: The state of the connection (frames sent and received are reported to it).
@@ -163,7 +183,7 @@ class BaseTransport(ListenerDispatch):
         self.current_host_and_port: tuple[str, int] | None = None
         self.bind_host_port: tuple[str, int] | None = None
         self.notified_on_disconnect = False
-        self.create_thread_fc: Callable[[Callable[[], None]], Any] = utils.default_create_thread
+        self.create_thread_fc: Callable[[Callable[[], None]], Any] = default_create_thread
         self.io_thread: Any = None
         self.auto_decode = auto_decode
         self.encoding = encoding
@@ -556,7 +576,7 @@ class BaseTransport(ListenerDispatch):
             session.sent(frame)
         data = encode_frame(frame, session.version)
         if _log.isEnabledFor(logging.DEBUG):
-            _log.debug("sending frame: %s", utils.clean_lines([data]))
+            _log.debug("sending frame: %s", log.mask_passcode_text([data]))
         self.send(data)
 
     def _heartbeat(self) -> None:
@@ -685,7 +705,7 @@ class Transport(FailoverMixin, BaseTransport):
         auto_decode: bool = True,
         encoding: str = "utf-8",
         recv_bytes: int = 65536,
-        is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
+        is_eol_fc: Callable[[bytes], bool] = is_eol_default,
         bind_host_port: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(auto_decode, encoding, is_eol_fc)

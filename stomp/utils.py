@@ -1,10 +1,14 @@
-"""stomp.py's helper names (``stomp.utils``), as thin wrappers over :mod:`stomp.codec`.
+"""stomp.py's helper names (``stomp.utils``), as thin wrappers over the library's modules.
 
 Code written for stomp.py imports these (``from stomp.utils import *`` is common), so every
-name of stomp.py 9.0.0's ``stomp.utils`` is here with the same signature.  The frame
-format itself lives in :mod:`stomp.codec` only: :class:`Frame` and :data:`HEARTBEAT_FRAME`
-are the codec's objects, and :func:`parse_frame`, :func:`parse_headers` and
-:func:`convert_frame` call the codec rather than parsing or encoding a second time.
+name of stomp.py 9.0.0's ``stomp.utils`` is here with the same signature.  Nothing in the
+library uses this module: each rule lives where the library needs it, and this module
+hands it on under stomp.py's name.  The frame format lives in :mod:`stomp.codec` only
+(:class:`Frame` and :data:`HEARTBEAT_FRAME` are the codec's objects, and
+:func:`parse_frame`, :func:`parse_headers`, :func:`convert_frame` and :func:`encode` call
+the codec rather than parsing or encoding a second time); passcode masking is
+:mod:`stomp.log`'s, heart-beat negotiation :mod:`stomp.heartbeat`'s, the local host names
+:mod:`stomp.failover`'s, the thread and heart-beat defaults :mod:`stomp.transport`'s.
 
 Where this module deliberately differs from stomp.py (``docs/compat_utils.rst`` has the
 full list):
@@ -26,69 +30,45 @@ All ``HDR_*`` and ``CMD_*`` constants of :mod:`stomp.constants` are re-exported.
 
 from __future__ import annotations
 
-import copy
-import os
+import copy  # noqa: F401  (stomp.py's star-import names, with os, threading, ...)
+import os  # noqa: F401
 import queue
 import re
 import socket
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+import threading  # noqa: F401
+from collections.abc import Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from stomp import _namespace, heartbeat
 from stomp import codec as _codec
 from stomp import constants as _constants
-from stomp.codec import HEARTBEAT_FRAME, Frame
+from stomp import failover as _failover
+from stomp import log as _log
+from stomp import session as _session
+from stomp.codec import HEARTBEAT_FRAME, Frame  # noqa: F401  (stomp.py's names)
 from stomp.constants import *  # noqa: F403  (stomp.py re-exports every constant here)
+from stomp.transport import default_create_thread, is_eol_default  # noqa: F401  (as above)
 
 if TYPE_CHECKING:
-    import uuid
+    pass
 
 # stomp.py's names, and the modules its utils imports, which its star import hands on (test
-# helpers written for stomp.py do ``from stomp.utils import *`` and then use ``re``, ``os``).
-__all__ = [
-    "ENC_NEWLINE",
-    "ENC_NULL",
-    "HEADER_LINE_RE",
-    "HEARTBEAT_FRAME",
-    "HOSTNAME_SCAN_TIMEOUT",
-    "LINE_END_RE",
-    "LOCALHOST_NAMES",
-    "NULL",
-    "PASSCODE_RE",
-    "PREAMBLE_END_RE",
-    "Frame",
-    "PollableQueue",
-    "calculate_heartbeats",
-    "clean_headers",
-    "clean_lines",
-    "convert_frame",
-    "copy",
-    "decode",
-    "default_create_thread",
-    "encode",
-    "get_errno",
-    "get_uuid",
-    "is_eol_default",
-    "is_localhost",
-    "join",
-    "length",
-    "merge_headers",
-    "os",
-    "pack",
-    "parse_frame",
-    "parse_headers",
-    "queue",
-    "re",
-    "socket",
-    "threading",
-    "uuid",
-]
-__all__ += _constants.__all__
+# helpers written for stomp.py do ``from stomp.utils import *`` and then use ``re``, ``os``);
+# the modules that star-import it in stomp.py resolve them from here (stomp._namespace).
+__all__ = [*_namespace.UTILS_NAMES, *_constants.__all__]
 
-# LOCALHOST_NAMES and uuid are resolved on first use (see stomp._namespace): a reload
-# forgets them, so that it computes LOCALHOST_NAMES again (STOMP_SKIP_HOSTNAME_SCAN).
+# uuid is resolved on first use (see stomp._namespace); a reload forgets it.
 _namespace.forget(globals())
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        # Module attribute hook (PEP 562): uuid, imported on first use.
+        return _namespace.resolve(__name__, name)
+
 
 # ---------------------------------------------------------------------------------------
 # Constants and regular expressions
@@ -108,10 +88,11 @@ HEADER_LINE_RE: Final = re.compile("(?P<key>[^:]+):(?P<value>.*)")
 PREAMBLE_END_RE: Final = re.compile(b"\n\n|\r\n\r\n")
 #: A line end: ``\n`` or ``\r\n``.
 LINE_END_RE: Final = re.compile("\n|\r\n")
-#: What :func:`clean_lines` masks in text: ``passcode:``, optional blanks, then the run of
-#: characters up to a blank, a quote, or the ``\n``/``\r`` escape of a ``repr``.  (stomp.py
-#: required at least one blank after the colon, so it never masked a real header line.)
-PASSCODE_RE: Final = re.compile(r"passcode:[ \t]*(?:[^\s'\"\\]|\\[^nr])+")
+#: What :func:`clean_lines` masks in text (:data:`stomp.log.PASSCODE_RE`): ``passcode:``,
+#: optional blanks, then the run of characters up to a blank, a quote, or the ``\n``/``\r``
+#: escape of a ``repr``.  (stomp.py required at least one blank after the colon, so it
+#: never masked a real header line.)
+PASSCODE_RE: Final = _log.PASSCODE_RE
 
 # stomp.py's private escape tables and re.sub callback, kept for code that used them: the
 # STOMP 1.2 escapes of a header character, and the character each escape stands for.
@@ -124,11 +105,6 @@ def _unescape_header(matchobj: re.Match[str]) -> str:
     escaped = matchobj.group(0)
     return _HEADER_UNESCAPES.get(escaped, escaped)
 
-
-_MASKED: Final = "passcode:********"
-# In a raw line (not a repr), everything up to the line end is the passcode.
-_PASSCODE_LINE_RE: Final = re.compile(r"passcode:[^\r\n]*")
-_PASSCODE_LINE_RE_B: Final = re.compile(rb"passcode:[^\r\n]*")
 
 # ---------------------------------------------------------------------------------------
 # Frames
@@ -236,13 +212,9 @@ def encode(char_data: str | bytes | bytearray | memoryview, encoding: str = "utf
         TypeError: ``message should be a string or bytes, found <type>`` for anything else,
             ``None`` included.
     """
-    if isinstance(char_data, str):
-        return char_data.encode(encoding, "replace")
-    if isinstance(char_data, bytes):
-        return char_data
-    if isinstance(char_data, (bytearray, memoryview)):
-        return bytes(char_data)
-    raise TypeError(f"message should be a string or bytes, found {type(char_data)}")
+    if char_data is None:
+        raise TypeError(f"message should be a string or bytes, found {type(char_data)}")
+    return _codec.body_bytes(char_data, encoding)
 
 
 def decode(byte_data: bytes | None, encoding: str = "utf-8") -> str | None:
@@ -305,21 +277,9 @@ def clean_headers(headers: _HeadersT) -> _HeadersT | dict[str, Any]:
     """Return ``headers`` fit for a log line: the passcode masked.
 
     With a ``passcode`` key, a shallow copy whose passcode is ``"********"``; without one,
-    the very same object (not a copy), as in stomp.py.
+    the very same object (not a copy), as in stomp.py.  (:func:`stomp.log.mask_passcode`.)
     """
-    if "passcode" not in headers:
-        return headers
-    cleaned = dict(headers)
-    cleaned["passcode"] = "********"
-    return cleaned
-
-
-def _mask_line(item: object) -> object:
-    if isinstance(item, str):
-        return _PASSCODE_LINE_RE.sub(_MASKED, item)
-    if isinstance(item, bytes):
-        return _PASSCODE_LINE_RE_B.sub(_MASKED.encode(), item)
-    return item
+    return _log.mask_passcode(headers)
 
 
 def clean_lines(lines: object) -> str:
@@ -330,24 +290,14 @@ def clean_lines(lines: object) -> str:
     masked before ``str()`` is taken, so a passcode containing spaces or quotes is masked
     whole.  The text is then searched with :data:`PASSCODE_RE` for anything else.  Unlike
     stomp.py, which required a blank after the colon and so never masked a real header
-    line, ``passcode:secret`` is masked too.
+    line, ``passcode:secret`` is masked too.  (:func:`stomp.log.mask_passcode_text`.)
     """
-    if isinstance(lines, list):
-        lines = [_mask_line(item) for item in lines]
-    elif isinstance(lines, tuple):
-        lines = tuple(_mask_line(item) for item in lines)
-    return PASSCODE_RE.sub(_MASKED, str(lines))
+    return _log.mask_passcode_text(lines)
 
 
 # ---------------------------------------------------------------------------------------
-# Hosts
+# Hosts (kept by stomp.failover)
 # ---------------------------------------------------------------------------------------
-
-#: How long, in seconds, the host-name look-ups behind :data:`LOCALHOST_NAMES` may take
-#: in all.  A look-up still running then is abandoned (its thread is a daemon).
-HOSTNAME_SCAN_TIMEOUT: float = 2.0
-
-_localhost_lock: Final = threading.Lock()
 
 if TYPE_CHECKING:
     #: The names under which this machine's own broker is reachable: ``"localhost"``,
@@ -359,66 +309,50 @@ if TYPE_CHECKING:
     #: Here it is filled on first use (reading ``stomp.utils.LOCALHOST_NAMES`` or calling
     #: :func:`is_localhost`), and the look-ups together may take at most
     #: :data:`HOSTNAME_SCAN_TIMEOUT` seconds.  It is an ordinary list: it may be changed
-    #: or replaced, and :func:`is_localhost` reads the current one.  ``importlib.reload``
-    #: of this module forgets it, so it is computed again (as stomp.py's reload does).
+    #: or replaced (assigning ``stomp.utils.LOCALHOST_NAMES``), and the host order of
+    #: every connection follows the current one (:func:`stomp.failover.localhost_names`).
+    #: ``importlib.reload`` of this module forgets it, so it is computed again (as
+    #: stomp.py's reload does).
     LOCALHOST_NAMES: list[str]
+    #: How long, in seconds, the host-name look-ups behind :data:`LOCALHOST_NAMES` may take
+    #: in all (:data:`stomp.failover.HOSTNAME_SCAN_TIMEOUT`; assigning it here sets that).
+    #: A look-up still running then is abandoned (its thread is a daemon).
+    HOSTNAME_SCAN_TIMEOUT: float
 
 
-def _host_ip() -> str:
-    return socket.gethostbyname(socket.gethostname())
+class _UtilsModule(ModuleType):
+    # LOCALHOST_NAMES and HOSTNAME_SCAN_TIMEOUT are stomp.failover's state, read and
+    # assigned through this module as stomp.py's users do.
+    @property
+    def LOCALHOST_NAMES(self) -> list[str]:
+        return _failover.localhost_names()
+
+    @LOCALHOST_NAMES.setter
+    def LOCALHOST_NAMES(self, names: list[str]) -> None:
+        _failover.set_localhost_names(names)
+
+    @LOCALHOST_NAMES.deleter
+    def LOCALHOST_NAMES(self) -> None:
+        _failover.set_localhost_names(None)
+
+    @property
+    def HOSTNAME_SCAN_TIMEOUT(self) -> float:
+        return _failover.HOSTNAME_SCAN_TIMEOUT
+
+    @HOSTNAME_SCAN_TIMEOUT.setter
+    def HOSTNAME_SCAN_TIMEOUT(self, seconds: float) -> None:
+        _failover.HOSTNAME_SCAN_TIMEOUT = seconds
 
 
-def _scan_localhost_names(timeout: float | None = None) -> list[str]:
-    """Compute the value of :data:`LOCALHOST_NAMES` (see there); never takes much longer
-    than ``timeout`` seconds (default :data:`HOSTNAME_SCAN_TIMEOUT`)."""
-    names = ["localhost", "127.0.0.1"]
-    if os.environ.get("STOMP_SKIP_HOSTNAME_SCAN"):
-        return names
-    found: list[str] = []
-
-    def scan() -> None:
-        for lookup in (_host_ip, socket.gethostname, socket.getfqdn):
-            try:
-                found.append(lookup())
-            except (OSError, UnicodeError):
-                pass
-
-    # A daemon thread, so that a resolver that hangs delays this call by `timeout` at
-    # most and never keeps the process alive.
-    scanner = threading.Thread(target=scan, name="stomp-hostname-scan", daemon=True)
-    scanner.start()
-    scanner.join(HOSTNAME_SCAN_TIMEOUT if timeout is None else timeout)
-    return names + found[:]
-
-
-def _localhost_names() -> list[str]:
-    # The current LOCALHOST_NAMES, computed on first use.
-    names: list[str] | None = globals().get("LOCALHOST_NAMES")
-    if names is None:
-        with _localhost_lock:
-            names = globals().get("LOCALHOST_NAMES")
-            if names is None:
-                names = _scan_localhost_names()
-                globals()["LOCALHOST_NAMES"] = names
-    return names
-
-
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        # Module attribute hook (PEP 562): computes LOCALHOST_NAMES on first access.
-        if name == "LOCALHOST_NAMES":
-            return _localhost_names()
-        return _namespace.resolve(__name__, name)  # uuid, imported on first use
-
-
-_namespace.register("LOCALHOST_NAMES", _localhost_names)
+sys.modules[__name__].__class__ = _UtilsModule
+_namespace.provide_utils(sys.modules[__name__])
+_failover.set_localhost_names(None)  # (a reload computes the list again)
 
 
 def is_localhost(host_and_port: Sequence[Any]) -> int:
     """Return 1 if the host of ``(host, port)`` is in :data:`LOCALHOST_NAMES` (an exact
     string match), else 2: a sort key that puts local brokers first."""
-    return 1 if host_and_port[0] in _localhost_names() else 2
+    return _failover.is_localhost(host_and_port)
 
 
 # ---------------------------------------------------------------------------------------
@@ -426,24 +360,9 @@ def is_localhost(host_and_port: Sequence[Any]) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-def default_create_thread(callback: Callable[[], Any]) -> threading.Thread:
-    """Start ``callback`` in a new daemon thread and return the thread.
-
-    The thread gets Python's default name, which includes the callback's name (for
-    example ``Thread-3 (_io_loop)``).
-    """
-    thread = threading.Thread(target=callback, daemon=True)
-    thread.start()
-    return thread
-
-
 def get_uuid() -> str:
     """Return a new random UUID as a string (used for receipts and transaction ids)."""
-    # uuid is imported here, on first use: it imports platform, which costs ``import
-    # stomp`` about 10% of its time.
-    import uuid
-
-    return str(uuid.uuid4())
+    return _session.random_id()
 
 
 def get_errno(e: BaseException) -> Any:
@@ -452,11 +371,6 @@ def get_errno(e: BaseException) -> Any:
         return e.errno  # type: ignore[attr-defined]
     except AttributeError:
         return e.args[0]
-
-
-def is_eol_default(c: bytes) -> bool:
-    """Whether ``c`` is exactly one end-of-line, as a heart-beat: ``b"\\n"``."""
-    return c == b"\n"
 
 
 class PollableQueue(queue.Queue[Any]):

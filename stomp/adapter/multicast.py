@@ -37,7 +37,7 @@ from stomp.protocol import Protocol12
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, Transport
 
 # stomp.py's multicast module star-imports the connect module's names: they are here too
-# (ssl, DEFAULT_SSL_VERSION, SSLError, LOCALHOST_NAMES and uuid resolved on first use, see
+# (ssl, DEFAULT_SSL_VERSION, SSLError and stomp.utils' names resolved on first use, see
 # stomp._namespace).
 __all__ = ["MCAST_GRP", "MCAST_PORT", "MulticastConnection", "MulticastTransport", "struct"]
 __all__ += _namespace.reexport(globals(), connect)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from stomp import _namespace, sockwait, transport, utils
+from stomp import _namespace, sockwait, transport
 from stomp.connect import BaseConnection, StompConnection12
 from stomp.exception import (
     ConnectFailedException,
@@ -54,8 +54,8 @@ else:
     _IMPORT_ERROR = None
 
 # stomp.py's ws module star-imports the utils and transport names, and imports the
-# exceptions and classes below: all are here (ssl, DEFAULT_SSL_VERSION, SSLError,
-# LOCALHOST_NAMES and uuid resolved on first use, see stomp._namespace).
+# exceptions and classes below: all are here (ssl, DEFAULT_SSL_VERSION, SSLError
+# and stomp.utils' names resolved on first use, see stomp._namespace).
 __all__ = [
     "SUBPROTOCOLS",
     "BaseConnection",
@@ -235,7 +235,7 @@ class WSTransport(FailoverMixin, BaseTransport):
         auto_decode: bool = True,
         encoding: str = "utf-8",
         recv_bytes: int = 1024,
-        is_eol_fc: Callable[[bytes], bool] = utils.is_eol_default,
+        is_eol_fc: Callable[[bytes], bool] = transport.is_eol_default,
         bind_host_port: tuple[str, int] | None = None,
         ws_path: str | None = None,
         header: dict[str, str] | list[str] | None = None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from stomp import heartbeat
 from stomp.codec import DEFAULT_MAX_HEADER_BYTES, VERSIONS
+from stomp.log import MASK
 
 __all__ = [
     "HandshakeError",
@@ -41,7 +42,7 @@ class Settings:
 
     def __repr__(self) -> str:
         # The passcode stays out of reprs, logs and tracebacks.
-        shown = "None" if self.passcode is None else "'********'"
+        shown = "None" if self.passcode is None else repr(MASK)
         return (
             f"Settings(versions={self.versions!r}, login={self.login!r}, passcode={shown}, "
             f"heartbeats={self.heartbeats!r}, max_body_bytes={self.max_body_bytes})"

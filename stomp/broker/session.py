@@ -24,8 +24,9 @@ from stomp.broker.handshake import (
     negotiate_version,
     parse_heartbeat,
 )
-from stomp.codec import Frame, encode_frame
+from stomp.codec import Frame, body_bytes, encode_frame
 from stomp.exception import FrameError
+from stomp.log import mask_passcode
 
 __all__ = ["Link", "ProtocolError", "Session", "describe"]
 
@@ -234,7 +235,7 @@ class Session:
         headers = frame.headers
         destination = _require(frame, "destination")
         kept = {name: value for name, value in headers.items() if name not in _NOT_FORWARDED}
-        body = frame.body if isinstance(frame.body, bytes) else _bytes(frame.body)
+        body = body_bytes(frame.body)
         message = self.router.new_message(destination, kept, body)
         transaction = headers.get("transaction")
         if transaction is None:
@@ -381,18 +382,8 @@ def _require(frame: Frame, name: str) -> str:
     return str(value)
 
 
-def _bytes(body: object) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, str):
-        return body.encode()
-    return bytes(body)  # type: ignore[call-overload]
-
-
 def describe(frame: Frame) -> str:
     """A frame for the debug log: its headers with the passcode hidden, and the body's size."""
-    headers = dict(frame.headers)
-    if "passcode" in headers:
-        headers["passcode"] = "********"
+    headers = mask_passcode(frame.headers)
     size = len(frame.body) if frame.body is not None else 0
     return f"{frame.cmd} {headers} ({size} body bytes)"

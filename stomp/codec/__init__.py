@@ -41,6 +41,7 @@ from stomp.codec.frame import (
     UNESCAPED_COMMANDS,
     VERSIONS,
     Frame,
+    body_bytes,
 )
 from stomp.codec.headers import escape, parse_header_lines, unescape
 
@@ -52,6 +53,7 @@ __all__ = [
     "VERSIONS",
     "Frame",
     "FrameDecoder",
+    "body_bytes",
     "encode_frame",
     "escape",
     "parse_header_lines",

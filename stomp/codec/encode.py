@@ -5,23 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from stomp.codec.frame import COMMANDS, UNESCAPED_COMMANDS, Frame
+from stomp.codec.frame import COMMANDS, UNESCAPED_COMMANDS, Frame, body_bytes
 from stomp.codec.headers import escape
 from stomp.exception import FrameError
 
 __all__ = ["encode_frame"]
-
-
-def _body_bytes(body: object) -> bytes:
-    if type(body) is bytes:
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8", "replace")
-    if body is None:
-        return b""
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return bytes(body)
-    raise TypeError(f"message should be a string or bytes, found {type(body)}")
 
 
 def _header_text(value: object) -> str:
@@ -63,7 +51,7 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
                 cmd.encode("utf-8")
             except UnicodeEncodeError:
                 raise FrameError(f"command {cmd!r} is not valid Unicode") from None
-    body = _body_bytes(frame.body)
+    body = body_bytes(frame.body)
     headers = frame.headers
     if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
         encoded = _encode_common(cmd, headers, body, version)

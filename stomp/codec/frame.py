@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from stomp.log import mask_passcode
+
 __all__ = [
     "COMMANDS",
     "DEFAULT_MAX_BODY_BYTES",
@@ -13,6 +15,7 @@ __all__ = [
     "VERSIONS",
     "Body",
     "Frame",
+    "body_bytes",
 ]
 
 #: The protocol versions the codec knows.
@@ -64,16 +67,28 @@ class Frame:
 
     def __str__(self) -> str:
         # stomp.py's format, which users print and log; but a passcode is never shown.
-        return f"{{cmd={self.cmd},headers=[{_masked(self.headers)!r}],body={self.body!s}}}"
+        return f"{{cmd={self.cmd},headers=[{mask_passcode(self.headers)!r}],body={self.body!s}}}"
 
     def __repr__(self) -> str:
-        return f"Frame({self.cmd!r}, {_masked(self.headers)!r}, {self.body!r})"
+        return f"Frame({self.cmd!r}, {mask_passcode(self.headers)!r}, {self.body!r})"
 
 
-def _masked(headers: dict[str, Any]) -> dict[str, Any]:
-    if "passcode" in headers:
-        return {**headers, "passcode": "********"}
-    return headers
+def body_bytes(body: object, encoding: str = "utf-8") -> bytes:
+    """A frame body as bytes: text encoded (characters ``encoding`` cannot write are
+    replaced), bytes kept, ``bytearray`` and ``memoryview`` copied, ``None`` empty.
+
+    Raises:
+        TypeError: ``message should be a string or bytes, found <type>`` for anything else.
+    """
+    if type(body) is bytes:
+        return body
+    if isinstance(body, str):
+        return body.encode(encoding, "replace")
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"message should be a string or bytes, found {type(body)}")
 
 
 #: The frame :class:`FrameDecoder` reports for every heart-beat EOL it receives.  One shared

@@ -323,7 +323,7 @@ def test_run(make_cli, broker: Broker, queue: str, tmp_path: Path) -> None:
     out = cli.stdout
     assert cli.onecmd(f"run {script}") is False
     assert out.text.endswith(err("Unknown command: bogus"))
-    assert cli._pending == {}  # every receipt of the script arrived
+    assert cli._receipts.pending == {}  # every receipt of the script arrived
     assert queue_contents(broker, queue) == ["one", "two", "from-the-inner-script", "three"]
 
 

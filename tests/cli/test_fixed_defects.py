@@ -297,7 +297,7 @@ def test_run_sends_with_receipts_and_waits_for_them(
     sends = [f for f in fake_broker.last.frames if f.cmd == "SEND"]
     assert len(sends) == 3
     assert all("receipt" in frame.headers for frame in sends)
-    assert cli._pending == {}
+    assert cli._receipts.pending == {}
     # The script's own receipts are not printed (non-verbose): only CONNECTED's 2 lines.
     assert cli.stdout.text == "\n\n"
 

@@ -2,21 +2,108 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-import stomp.utils
+from stomp import failover
 from stomp.exception import ConnectFailedException
 from stomp.failover import HostList, candidate_hosts
 from stomp.tls import TLSSettings
 
 
 @pytest.fixture(autouse=True)
-def local_names(monkeypatch: pytest.MonkeyPatch) -> None:
+def local_names() -> Iterator[None]:
     # The machine's own names, as the host-name scan would find them on host "vm".
-    monkeypatch.setattr(stomp.utils, "LOCALHOST_NAMES", ["localhost", "127.0.0.1", "vm"])
+    failover.set_localhost_names(["localhost", "127.0.0.1", "vm"])
+    yield
+    failover.set_localhost_names(None)
+
+
+# -- the machine's own names ------------------------------------------------------------
+
+
+def _fake_lookups(
+    monkeypatch: pytest.MonkeyPatch, ip: object, hostname: object, fqdn: object
+) -> list[str]:
+    calls: list[str] = []
+
+    def make(name: str, result: object) -> object:
+        def lookup(*args: object) -> str:
+            calls.append(name)
+            if isinstance(result, BaseException):
+                raise result
+            return str(result)
+
+        return lookup
+
+    monkeypatch.setattr(failover, "_host_ip", make("ip", ip))
+    monkeypatch.setattr(socket, "gethostname", make("hostname", hostname))
+    monkeypatch.setattr(socket, "getfqdn", make("fqdn", fqdn))
+    return calls
+
+
+def test_localhost_names_scan_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STOMP_SKIP_HOSTNAME_SCAN", raising=False)
+    calls = _fake_lookups(monkeypatch, "10.1.2.3", "box", "box.example.org")
+    names = failover.scan_localhost_names()
+    assert names == ["localhost", "127.0.0.1", "10.1.2.3", "box", "box.example.org"]
+    assert calls == ["ip", "hostname", "fqdn"]
+
+
+def test_localhost_names_failed_lookups_left_out_duplicates_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "")  # empty: the scan still runs
+    _fake_lookups(monkeypatch, socket.gaierror("no such host"), "localhost", "localhost")
+    assert failover.scan_localhost_names() == ["localhost", "127.0.0.1", "localhost", "localhost"]
+
+
+def test_localhost_names_skip_scan_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "1")
+    calls = _fake_lookups(monkeypatch, "10.1.2.3", "box", "box.example.org")
+    assert failover.scan_localhost_names() == ["localhost", "127.0.0.1"]
+    assert calls == []
+
+
+def test_localhost_names_scan_is_bounded_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STOMP_SKIP_HOSTNAME_SCAN", raising=False)
+    release = threading.Event()
+
+    def hanging_lookup() -> str:
+        release.wait(5)
+        return "10.9.9.9"
+
+    monkeypatch.setattr(failover, "_host_ip", hanging_lookup)
+    try:
+        start = time.monotonic()
+        names = failover.scan_localhost_names(timeout=0.05)
+        elapsed = time.monotonic() - start
+    finally:
+        release.set()
+    assert names == ["localhost", "127.0.0.1"]
+    assert elapsed < 1.0
+
+
+def test_localhost_names_computed_once_then_changed_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failover.set_localhost_names(None)
+    monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "1")
+    names = failover.localhost_names()
+    assert names == ["localhost", "127.0.0.1"]
+    assert failover.localhost_names() is names
+    assert failover.is_localhost(("vm", 1)) == 2
+    names.append("vm")
+    assert failover.is_localhost(("vm", 1)) == 1
+    assert failover.is_localhost(("VM", 1)) == 2  # an exact match
+
+
+# -- the host list ----------------------------------------------------------------------
 
 
 def test_candidate_hosts_as_stomppy_orders_them() -> None:

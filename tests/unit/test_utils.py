@@ -6,7 +6,6 @@ import errno
 import queue
 import re
 import selectors
-import socket
 import sys
 import threading
 import time
@@ -15,7 +14,7 @@ import uuid
 import pytest
 
 import stomp.utils as utils
-from stomp import codec
+from stomp import codec, failover
 from stomp.exception import FrameError
 from stomp.utils import (
     ENC_NEWLINE,
@@ -447,76 +446,17 @@ def test_clean_lines_on_plain_text_and_reprs() -> None:
 # ---------------------------------------------------------------------------- hosts
 
 
-def _fake_lookups(
-    monkeypatch: pytest.MonkeyPatch, ip: object, hostname: object, fqdn: object
-) -> list[str]:
-    calls: list[str] = []
-
-    def make(name: str, result: object) -> object:
-        def lookup(*args: object) -> str:
-            calls.append(name)
-            if isinstance(result, BaseException):
-                raise result
-            return str(result)
-
-        return lookup
-
-    monkeypatch.setattr(utils, "_host_ip", make("ip", ip))
-    monkeypatch.setattr(socket, "gethostname", make("hostname", hostname))
-    monkeypatch.setattr(socket, "getfqdn", make("fqdn", fqdn))
-    return calls
+# stomp.failover keeps the list and does the scan (tests/unit/test_failover.py); these
+# check stomp.py's way to it, through this module.
 
 
-def test_localhost_names_scan_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("STOMP_SKIP_HOSTNAME_SCAN", raising=False)
-    calls = _fake_lookups(monkeypatch, "10.1.2.3", "box", "box.example.org")
-    names = utils._scan_localhost_names()
-    assert names == ["localhost", "127.0.0.1", "10.1.2.3", "box", "box.example.org"]
-    assert calls == ["ip", "hostname", "fqdn"]
-
-
-def test_localhost_names_failed_lookups_left_out_duplicates_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "")  # empty: the scan still runs
-    _fake_lookups(monkeypatch, socket.gaierror("no such host"), "localhost", "localhost")
-    assert utils._scan_localhost_names() == ["localhost", "127.0.0.1", "localhost", "localhost"]
-
-
-def test_localhost_names_skip_scan_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "1")
-    calls = _fake_lookups(monkeypatch, "10.1.2.3", "box", "box.example.org")
-    assert utils._scan_localhost_names() == ["localhost", "127.0.0.1"]
-    assert calls == []
-
-
-def test_localhost_names_scan_is_bounded_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("STOMP_SKIP_HOSTNAME_SCAN", raising=False)
-    release = threading.Event()
-
-    def hanging_lookup() -> str:
-        release.wait(5)
-        return "10.9.9.9"
-
-    monkeypatch.setattr(utils, "_host_ip", hanging_lookup)
-    try:
-        start = time.monotonic()
-        names = utils._scan_localhost_names(timeout=0.05)
-        elapsed = time.monotonic() - start
-    finally:
-        release.set()
-    assert names == ["localhost", "127.0.0.1"]
-    assert elapsed < 1.0
-
-
-def test_localhost_names_computed_lazily_on_first_access(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(vars(utils), "LOCALHOST_NAMES", raising=False)
+def test_localhost_names_computed_on_first_access(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failover, "_localhost", None)
     monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "yes")
-    assert "LOCALHOST_NAMES" not in vars(utils)
     names = utils.LOCALHOST_NAMES
     assert names == ["localhost", "127.0.0.1"]
-    assert vars(utils)["LOCALHOST_NAMES"] is names  # computed once, then an ordinary global
-    assert utils.LOCALHOST_NAMES is names
+    assert utils.LOCALHOST_NAMES is names  # computed once
+    assert failover.localhost_names() is names  # the list the host order follows
     from stomp.utils import LOCALHOST_NAMES
 
     assert LOCALHOST_NAMES is names
@@ -524,8 +464,30 @@ def test_localhost_names_computed_lazily_on_first_access(monkeypatch: pytest.Mon
         utils.NO_SUCH_NAME  # type: ignore[attr-defined]
 
 
+def test_localhost_names_replaced_changed_and_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failover, "_localhost", None)
+    monkeypatch.setenv("STOMP_SKIP_HOSTNAME_SCAN", "yes")
+    utils.LOCALHOST_NAMES = ["localhost", "127.0.0.1", "box"]
+    assert failover.candidate_hosts([("far", 1), ("box", 2)])[0] == [
+        ("127.0.0.1", 2),
+        ("box", 2),
+        ("far", 1),
+    ]
+    utils.LOCALHOST_NAMES.remove("box")
+    assert failover.candidate_hosts([("far", 1), ("box", 2)])[0] == [("far", 1), ("box", 2)]
+    del utils.LOCALHOST_NAMES  # computed again on next use
+    assert utils.LOCALHOST_NAMES == ["localhost", "127.0.0.1"]
+
+
+def test_hostname_scan_timeout_is_failovers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failover, "HOSTNAME_SCAN_TIMEOUT", 2.0)
+    assert utils.HOSTNAME_SCAN_TIMEOUT == 2.0
+    utils.HOSTNAME_SCAN_TIMEOUT = 0.5
+    assert failover.HOSTNAME_SCAN_TIMEOUT == 0.5
+
+
 def test_is_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(vars(utils), "LOCALHOST_NAMES", ["localhost", "127.0.0.1", "box"])
+    monkeypatch.setattr(utils, "LOCALHOST_NAMES", ["localhost", "127.0.0.1", "box"])
     assert is_localhost(("localhost", 61613)) == 1
     assert is_localhost(("127.0.0.1", 61613)) == 1
     assert is_localhost(("box", 1)) == 1
