@@ -1,7 +1,8 @@
 """Smoke tests: the real brokers are up and speak STOMP as configured.
 
-These use raw sockets only, not the library, so a failure here points at the
-broker setup (scripts/brokers, tests/broker-configs/) rather than at stomp-ng.
+These use a raw socket and the codec only (support.rawclient), not the connection
+classes, so a failure here points at the broker setup (scripts/brokers,
+tests/broker-configs/) rather than at stomp-ng's client.
 """
 
 from __future__ import annotations
@@ -10,60 +11,23 @@ import base64
 import os
 import socket
 
+from support.rawclient import RawClient
+
 from brokerinfo import ACTIVEMQ, RABBITMQ, RABBITMQ_WEB_STOMP_PATH, Broker
 
 TIMEOUT = 5.0
 
 
-class RawStomp:
-    """A minimal STOMP 1.2 peer over a plain socket, just enough for smoke tests."""
-
-    def __init__(self, address: tuple[str, int]) -> None:
-        self.sock = socket.create_connection(address, timeout=TIMEOUT)
-        self.sock.settimeout(TIMEOUT)
-        self.buffer = b""
-
-    def send(self, command: str, headers: dict[str, str]) -> None:
-        lines = [command, *(f"{key}:{value}" for key, value in headers.items())]
-        self.sock.sendall(("\n".join(lines) + "\n\n\x00").encode())
-
-    def receive(self) -> bytes:
-        """Return the next frame (without its NUL), skipping heart-beat EOLs."""
-        while True:
-            self.buffer = self.buffer.lstrip(b"\r\n")
-            frame, nul, rest = self.buffer.partition(b"\x00")
-            if nul:
-                self.buffer = rest
-                return frame
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError(f"connection closed; unparsed bytes: {self.buffer!r}")
-            self.buffer += chunk
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def connect_and_disconnect(address: tuple[str, int], broker: Broker) -> None:
-    peer = RawStomp(address)
+    peer = RawClient(address)
     try:
-        peer.send(
-            "CONNECT",
-            {
-                "accept-version": "1.2",
-                "host": broker.vhost,
-                "login": broker.login,
-                "passcode": broker.passcode,
-            },
-        )
-        connected = peer.receive()
-        assert connected.startswith(b"CONNECTED\n"), connected
-        assert b"\nversion:1.2\n" in connected, connected
+        connected = peer.connect(host=broker.vhost, login=broker.login, passcode=broker.passcode)
+        assert connected.headers["version"] == "1.2", connected
 
         peer.send("DISCONNECT", {"receipt": "smoke-bye"})
-        receipt = peer.receive()
-        assert receipt.startswith(b"RECEIPT\n"), receipt
-        assert b"\nreceipt-id:smoke-bye\n" in receipt, receipt
+        receipt = peer.receive(TIMEOUT)
+        assert receipt.cmd == "RECEIPT", receipt
+        assert receipt.headers["receipt-id"] == "smoke-bye", receipt
     finally:
         peer.close()
 
@@ -77,7 +41,7 @@ def test_activemq_answers_stomp_12(activemq_stomp: tuple[str, int]) -> None:
 
 
 def test_activemq_refuses_a_wrong_passcode(activemq_stomp: tuple[str, int]) -> None:
-    peer = RawStomp(activemq_stomp)
+    peer = RawClient(activemq_stomp)
     try:
         peer.send(
             "CONNECT",
@@ -87,8 +51,9 @@ def test_activemq_refuses_a_wrong_passcode(activemq_stomp: tuple[str, int]) -> N
                 "login": ACTIVEMQ.login,
                 "passcode": "not-the-passcode",
             },
+            version="1.0",  # (CONNECT headers are never escaped)
         )
-        assert peer.receive().startswith(b"ERROR\n")
+        assert peer.receive(TIMEOUT).cmd == "ERROR"
     finally:
         peer.close()
 
