@@ -51,6 +51,7 @@ def _ssl_error() -> type[Exception]:
 _RESOLVERS: Final[dict[str, Callable[[], Any]]] = {
     "ssl": ssl_module,
     "uuid": lambda: importlib.import_module("uuid"),
+    "copy": lambda: importlib.import_module("copy"),
     "DEFAULT_SSL_VERSION": lambda: getattr(ssl_module(), "PROTOCOL_TLS_CLIENT", None),
     "SSLError": _ssl_error,
     # The package itself and its compatibility module (stomp.py's modules import them):

@@ -30,8 +30,7 @@ All ``HDR_*`` and ``CMD_*`` constants of :mod:`stomp.constants` are re-exported.
 
 from __future__ import annotations
 
-import copy  # noqa: F401  (stomp.py's star-import names, with os, threading, ...)
-import os  # noqa: F401
+import os  # noqa: F401  (stomp.py's star-import names, with threading, ...)
 import queue
 import re
 import socket
@@ -59,14 +58,14 @@ if TYPE_CHECKING:
 # the modules that star-import it in stomp.py resolve them from here (stomp._namespace).
 __all__ = [*_namespace.UTILS_NAMES, *_constants.__all__]
 
-# uuid is resolved on first use (see stomp._namespace); a reload forgets it.
+# uuid and copy are resolved on first use (see stomp._namespace); a reload forgets them.
 _namespace.forget(globals())
 
 
 if not TYPE_CHECKING:
 
     def __getattr__(name: str) -> Any:
-        # Module attribute hook (PEP 562): uuid, imported on first use.
+        # Module attribute hook (PEP 562): uuid and copy, imported on first use.
         return _namespace.resolve(__name__, name)
 
 
