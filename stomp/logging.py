@@ -8,7 +8,7 @@ still do ``from stomp import logging``.  Importing this module replaces it, in
 
 This file does not shadow the standard library: inside the package, ``import logging`` is an
 absolute import and gets the standard module.  Only running a file of the package as a
-script (``python stomp/cli.py``, which puts ``stomp/`` itself on ``sys.path``) would let
+script (``python stomp/utils.py``, which puts ``stomp/`` itself on ``sys.path``) would let
 this file hide the standard ``logging``; use ``python -m stomp`` instead.
 """
 
