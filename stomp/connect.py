@@ -103,6 +103,25 @@ class BaseConnection(Publisher):
         """See :meth:`stomp.transport.Transport.get_ssl`."""
         return self.transport.get_ssl(host_and_port)  # type: ignore[attr-defined]
 
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every frame sent so far was handed to the operating system.
+
+        Frames sent in a burst are written in batches by the connection's writer thread
+        (see :mod:`stomp.writer`); a frame with a ``receipt`` header, CONNECT and
+        DISCONNECT are flushed, with everything before them, before their call returns.
+        Call this before something that must not start until earlier frames are on their
+        way (a process that is about to be killed, say).
+
+        Args:
+            timeout: the longest wait for a write another thread has under way (``None``:
+                each write is bounded by ``transport.send_timeout`` anyway).
+
+        Raises:
+            NotConnectedException: the connection closed first.
+            SendTimeoutException: ``timeout`` passed, or the broker is not reading.
+        """
+        self.transport.flush(timeout)
+
     def disconnect(
         self,
         receipt: str | None = None,
@@ -113,12 +132,23 @@ class BaseConnection(Publisher):
 
         Returns at once when not connected; a connection opened by ``connect()`` whose
         CONNECTED frame has not arrived is closed without sending DISCONNECT, and one that
-        drops meanwhile is closed without raising.  When it returns, no thread of this
+        drops meanwhile is closed without raising.  Frames still queued (see
+        :meth:`flush`) are written before DISCONNECT; but when the broker has stopped
+        reading (a write waited over a second without progress), the connection is closed
+        at once, without DISCONNECT, and senders blocked on it raise
+        :class:`~stomp.exception.NotConnectedException`.  When it returns, no thread of this
         connection is left running (unless called from a listener, whose thread ends right
         after the callback returns).  The wait is at most the connection's ``timeout``
         (10 s when it has none).
         """
         transport = self.transport
+        if transport.write_stalled():
+            # The broker takes no bytes: DISCONNECT could not reach it.  Closing now also
+            # releases the senders blocked on it.
+            _log.warning("the broker is not reading: closing without DISCONNECT")
+            transport.disconnect_socket()
+            self._finish_disconnect(getattr(transport, "timeout", None))
+            return
         was_connected = transport.is_connected()
         try:
             super().disconnect(receipt, headers, **keyword_headers)  # type: ignore[misc]

@@ -1,8 +1,9 @@
 """Exceptions raised by stomp-ng.
 
 The hierarchy matches stomp.py 9.0.0, so ``except stomp.exception.ConnectFailedException``
-and friends keep working.  :class:`FrameError` is an addition: the codec raises it for
-malformed input or a frame past a size limit.
+and friends keep working.  Two are additions: :class:`FrameError`, which the codec raises
+for malformed input or a frame past a size limit, and :class:`SendTimeoutException`, for a
+write the broker does not take.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ class ConnectionClosedException(StompException):
 
 class NotConnectedException(StompException):
     """A frame was to be written while the transport has no open socket."""
+
+
+class SendTimeoutException(StompException, TimeoutError):
+    """A frame could not be written in time: the broker took no bytes for the send timeout
+    (it stopped reading), or the frames queued past the high-water mark did not drain.
+
+    After a write timed out the connection is closed (listeners get ``on_disconnected``).
+    It is a :class:`TimeoutError`, and so an :class:`OSError`.
+    """
 
 
 class ConnectFailedException(StompException):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from stomp import _namespace, sockwait
 from stomp._namespace import ssl_module as _ssl
+from stomp.exception import SendTimeoutException
 
 if TYPE_CHECKING:
     import ssl
@@ -192,21 +193,38 @@ class TLSStream:
             # Bounded: a record may, in rare TLS 1.2 flows, be read by a writer meanwhile.
             sockwait.wait(sock, writing=writing, timeout=1.0)
 
-    def sendall(self, data: bytes) -> None:
-        """Write all of ``data``, waiting as long as the socket cannot take more."""
+    def sendall(
+        self, data: bytes, timeout: float | None = None, progress: list[int] | None = None
+    ) -> None:
+        """Write all of ``data``, waiting while the socket cannot take more: at most
+        ``timeout`` seconds at a time (``None``: no limit).  Each amount written is
+        appended to ``progress`` (as :class:`stomp.writer.FrameWriter` wants it).
+
+        Raises:
+            SendTimeoutException: the peer took nothing for ``timeout`` seconds.
+        """
         sock, ssl = self.sock, self._ssl
         view = memoryview(data)
-        while view:
+        sent = progress if progress is not None else []
+        done, total = 0, len(data)
+        while done < total:
             with self.lock:
                 try:
-                    view = view[sock.send(view) :]
+                    sent.extend(map(sock.send, (view[done:],)))
+                    done += sent[-1]
                     continue
                 except ssl.SSLWantWriteError:
                     writing = True
                 except ssl.SSLWantReadError:
                     writing = False
-            # Waiting to read is bounded: the receiver thread may take the bytes first.
-            sockwait.wait(sock, writing=writing, timeout=None if writing else 0.05)
+            if writing:
+                if not sockwait.wait(sock, writing=True, timeout=timeout):
+                    raise SendTimeoutException(
+                        f"the peer took no bytes for {timeout} s: it is not reading"
+                    )
+            else:
+                # Bounded: the receiver thread may take the bytes first.
+                sockwait.wait(sock, timeout=0.05)
 
     def pending(self) -> bool:
         """Whether decrypted bytes wait to be read."""

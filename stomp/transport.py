@@ -39,11 +39,13 @@ from stomp.exception import (
     FrameError,
     InterruptedException,
     NotConnectedException,
+    SendTimeoutException,
 )
 from stomp.failover import HOST_LIST_ARGUMENTS, FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
 from stomp.session import ClientSession
 from stomp.tls import TLSSettings, TLSStream
+from stomp.writer import DEFAULT_HIGH_WATER, DEFAULT_SEND_TIMEOUT, FrameWriter
 
 # The names stomp.py's transport module has, for code that star-imports it: every name of
 # stomp.utils (resolved from it on first use: the transport does not use that module), the
@@ -100,6 +102,10 @@ def __getattr__(name: str) -> Any:
     return _namespace.resolve(__name__, name)
 
 
+# The frames written out before transmit() returns whether or not they ask for a receipt:
+# the caller waits for the broker's answer next.
+_FLUSHED_COMMANDS = frozenset({"CONNECT", "STOMP", "DISCONNECT"})
+
 # Callbacks that take no argument, and the one that takes the host and port.
 _NO_ARGUMENT = frozenset({"heartbeat", "disconnected", "disconnecting", "heartbeat_timeout"})
 
@@ -110,6 +116,11 @@ DEFAULT_DISCONNECT_TIMEOUT = 10.0
 #: How long ``connect(wait=True)`` waits for CONNECTED when the connection has no
 #: ``timeout`` of its own.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
+
+#: Seconds without the broker taking a byte after which a write counts as stalled
+#: (:meth:`BaseTransport.write_stalled`): ``disconnect()`` then closes at once, without
+#: DISCONNECT, which could not be delivered anyway.
+WRITE_STALL_TIME = 1.0
 
 
 def default_create_thread(callback: Callable[[], Any]) -> threading.Thread:
@@ -128,6 +139,11 @@ def is_eol_default(c: bytes) -> bool:
     """Whether ``c`` is exactly one end-of-line, as a heart-beat: ``b"\\n"`` (the default
     ``is_eol_fc``; ``stomp.utils.is_eol_default``)."""
     return c == b"\n"
+
+
+# send() with this flag does not block, whatever the socket's mode.  Without it (Windows)
+# a send blocks until the broker takes the bytes: the send timeout does not apply.
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 def _decoding_rules(version: str) -> str:
@@ -570,7 +586,9 @@ class BaseTransport(ListenerDispatch):
         for callback in self._callbacks["send"]:
             callback(frame)
         session = self.session
-        if frame.cmd != "SEND" or "receipt" in frame.headers:
+        cmd = frame.cmd
+        awaited = cmd != "SEND" or "receipt" in frame.headers
+        if awaited:
             # (a SEND without a receipt changes nothing there: the frame of every message
             # skips the call)
             session.sent(frame)
@@ -578,6 +596,21 @@ class BaseTransport(ListenerDispatch):
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("sending frame: %s", log.mask_passcode_text([data]))
         self.send(data)
+        if awaited and (cmd in _FLUSHED_COMMANDS or "receipt" in frame.headers):
+            # The caller is about to wait for the answer: out with it, and all before it.
+            self.flush()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every frame sent before was handed to the operating system.
+
+        Here every frame is written before ``send()`` returns, so there is nothing to do;
+        the TCP transport (:class:`Transport`), which batches frames, overrides it.
+        """
+
+    def write_stalled(self) -> bool:
+        """Whether a write has waited more than :data:`WRITE_STALL_TIME` seconds for the
+        broker to take any byte (it stopped reading).  Never, here."""
+        return False
 
     def _heartbeat(self) -> None:
         self.transmit(Frame(None, {}, None))
@@ -675,6 +708,13 @@ class Transport(FailoverMixin, BaseTransport):
     back full (a burst of large frames), the read size grows to four times ``recv_bytes``,
     and it drops back as soon as a read comes back less than half full of ``recv_bytes``:
     a large read costs more than a small one when only a few bytes are waiting.
+
+    Frames are written through a :class:`~stomp.writer.FrameWriter`: a frame sent when the
+    connection is idle is written before ``send()`` returns; frames sent in a burst, from
+    one thread or many, are batched into large writes by the connection's writer thread,
+    in order.  A frame that asks for a receipt, CONNECT and DISCONNECT are written, with
+    everything before them, before the call returns; :meth:`flush` does the same on
+    demand.  :attr:`send_timeout` and :attr:`high_water` tune it.
     """
 
     #: The constructor arguments a connection class hands on (all but ``recv_bytes`` and
@@ -721,6 +761,9 @@ class Transport(FailoverMixin, BaseTransport):
         self._read_size = 0  # the current read size when grown, else 0 (recv_bytes)
         self.bind_host_port = bind_host_port
         self._tls: TLSStream | None = None
+        self._send_timeout: float | None = DEFAULT_SEND_TIMEOUT
+        self._high_water = DEFAULT_HIGH_WATER
+        self._writer: FrameWriter | None = None
 
     # -- connecting -----------------------------------------------------------------------
 
@@ -734,9 +777,49 @@ class Transport(FailoverMixin, BaseTransport):
         sock, host_and_port = self._hosts.connect(
             self._open, lambda: self.running, (OSError, AssertionError, FrameError)
         )
-        self._tls = TLSStream.of(sock)
+        tls = self._tls = TLSStream.of(sock)
         self.socket = sock
         self.current_host_and_port = host_and_port
+        writer: FrameWriter | None = None
+
+        def failed(exc: BaseException) -> None:
+            self._write_failed(writer, exc)
+
+        writer = self._writer = FrameWriter(
+            functools.partial(self._write_to, sock, tls),
+            failed,
+            name=f"StompWriter-{host_and_port[0]}:{host_and_port[1]}",
+            high_water=self._high_water,
+            send_timeout=self._send_timeout,
+        )
+
+    @property
+    def send_timeout(self) -> float | None:
+        """Seconds a write may wait for the broker to take more bytes (it stopped reading)
+        before it fails with :class:`~stomp.exception.SendTimeoutException` and the
+        connection is closed; also the longest a ``send()`` waits past the high-water
+        mark.  Default :data:`~stomp.writer.DEFAULT_SEND_TIMEOUT` (30 s); ``None``: no
+        limit.  A change applies to the open connection too."""
+        return self._send_timeout
+
+    @send_timeout.setter
+    def send_timeout(self, seconds: float | None) -> None:
+        self._send_timeout = seconds
+        if self._writer is not None:
+            self._writer.send_timeout = seconds
+
+    @property
+    def high_water(self) -> int:
+        """Queued bytes (not yet handed to the operating system) past which a ``send()``
+        waits for the writer.  Default :data:`~stomp.writer.DEFAULT_HIGH_WATER` (1 MiB).
+        A change applies to the open connection too."""
+        return self._high_water
+
+    @high_water.setter
+    def high_water(self, size: int) -> None:
+        self._high_water = size
+        if self._writer is not None:
+            self._writer.high_water = size
 
     def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
         _log.debug("attempting connection to host %s, port %s", *host_and_port)
@@ -769,26 +852,102 @@ class Transport(FailoverMixin, BaseTransport):
         return self.socket is not None and self.connected
 
     def send(self, encoded_frame: bytes) -> None:
-        """Write ``encoded_frame`` with one ``sendall`` under the send lock.
+        """Write ``encoded_frame``: before returning when the connection is idle, else
+        queued for the writer thread, which writes it in a batch with the frames around
+        it (see :mod:`stomp.writer`).
 
         Raises:
-            NotConnectedException: there is no open socket.
-            OSError: the write failed (logged first).
+            NotConnectedException: there is no open socket (or a write failed before).
+            SendTimeoutException: the broker is not reading (see :attr:`send_timeout`);
+                the connection is closed.
+            OSError: the write failed (logged; the connection is closed).
         """
-        sock = self.socket
-        if sock is None:
+        writer = self._writer
+        if writer is None or self.socket is None:
             raise NotConnectedException("not connected: connect() first")
-        tls = self._tls
-        with self._send_lock:
-            try:
-                if tls is None:
-                    sock.sendall(encoded_frame)
+        writer.write(encoded_frame)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every frame sent before this call was handed to the operating
+        system (this thread writes them if no other is writing).
+
+        Args:
+            timeout: the longest wait for another thread's write in progress (``None``:
+                each write is bounded by :attr:`send_timeout` anyway).
+
+        Raises:
+            NotConnectedException: the connection closed before they were written.
+            SendTimeoutException: ``timeout`` passed, or the broker is not reading.
+            OSError: the write failed (the connection is closed).
+        """
+        writer = self._writer
+        if writer is not None:
+            writer.flush(timeout)
+
+    def _write_to(
+        self, sock: socket.socket, tls: TLSStream | None, data: bytes, progress: list[int]
+    ) -> None:
+        # The writer's output: all of data to this connection's socket, each wait for the
+        # broker to take more bounded by the send timeout; each amount the OS took is
+        # appended to progress from C (extend(map(...))), before an exception can come.
+        timeout = self.send_timeout  # (read at each write: it may change while connected)
+        if tls is not None:
+            tls.sendall(data, timeout, progress)
+        else:
+            view = memoryview(data)
+            total, done = len(data), 0
+            while done < total:
+                try:
+                    progress.extend(map(sock.send, (view[done:],), (_DONTWAIT,)))
+                except (BlockingIOError, InterruptedError):
+                    pass
                 else:
-                    tls.sendall(encoded_frame)
-            except OSError:
-                _log.error("error sending frame", exc_info=True)
-                raise
+                    done += progress[-1]
+                    self.last_sent = time.monotonic()
+                    continue
+                if not sockwait.wait(sock, writing=True, timeout=timeout):
+                    raise SendTimeoutException(
+                        f"{self._describe_peer()} took no bytes for {timeout} s: "
+                        "the broker is not reading"
+                    )
         self.last_sent = time.monotonic()
+
+    def _write_failed(self, writer: FrameWriter | None, exc: BaseException) -> None:
+        # A write of the current connection failed: the connection is over.
+        if writer is not self._writer or writer is None:
+            return
+        if isinstance(exc, SendTimeoutException):
+            _log.error("closing the connection: %s", exc)
+        else:
+            _log.error("error sending frame, closing the connection: %s", exc)
+        self.disconnect_socket()
+
+    def write_stalled(self) -> bool:
+        """Whether a write has waited more than :data:`WRITE_STALL_TIME` seconds for the
+        broker to take any byte (it stopped reading)."""
+        writer = self._writer
+        since = writer.writing_since if writer is not None else None
+        if since is None or self.socket is None:
+            return False
+        return time.monotonic() - max(since, self.last_sent) > WRITE_STALL_TIME
+
+    def _heartbeat(self) -> None:
+        # Bytes queued or being written are on their way: they do what a heart-beat would.
+        writer = self._writer
+        if writer is not None and writer.busy:
+            return
+        super()._heartbeat()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Wait until the receiver loop and the writer thread have ended, at most
+        ``timeout`` seconds (``None``: without limit).  Returns whether they ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ended = super().stop(timeout)
+        writer = self._writer
+        if ended and writer is not None and self.socket is None:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ended = writer.join(remaining)
+        return ended
 
     def receive(self) -> bytes | None:
         """Read up to ``recv_bytes`` bytes from the socket (up to four times as many while
@@ -826,6 +985,9 @@ class Transport(FailoverMixin, BaseTransport):
     def _close_socket(self) -> None:
         sock, self.socket = self.socket, None
         tls, self._tls = self._tls, None
+        writer = self._writer
+        if writer is not None:
+            writer.close()  # waiting senders raise; a write in progress ends below
         self._hosts.interrupt()
         if sock is None:
             return

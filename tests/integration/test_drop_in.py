@@ -83,8 +83,8 @@ def test_wrapped_send_frame_sees_the_nack_headers_escaped(
     if broker is ACTIVEMQ:
         assert ":" in ack_id  # ActiveMQ's ids (ID:host-...:1:1:1:1) make the test bite
     # The broker understood the id (escaped once on the wire): no ERROR, still connected.
+    listener.receipt = "fence"  # (before the send: the receipt may come at once)
     conn.send(body="fence", destination=_queue("fence"), receipt="fence")
-    listener.receipt = "fence"
     assert listener.wait_on_receipt(WAIT)
     assert listener.errors == 0 and conn.is_connected()
 

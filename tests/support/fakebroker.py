@@ -13,6 +13,8 @@ and is built on the library's own codec.  Each accepted socket gets a
 * answers every frame that has a ``receipt`` header with a RECEIPT (unless
   :attr:`FakeBroker.answer_receipts` is false);
 * sends heart-beats at the negotiated rate, until told to :meth:`~ServerConnection.go_silent`;
+* stops reading when told to (:meth:`~ServerConnection.stop_reading`): a broker that no
+  longer takes the client's bytes;
 * pushes MESSAGE frames, any frame or raw bytes on demand, and can close abruptly.
 
 Every thread it starts polls a stop flag and ends at :meth:`FakeBroker.stop`; every wait
@@ -91,6 +93,7 @@ class ServerConnection:
         #: The TLS handshake error, if any.
         self.tls_error: BaseException | None = None
         self.silent = False
+        self.reading = True
         self._sock = sock
         self._decoder = FrameDecoder(self.version or "1.2")
         self._changed = threading.Condition()
@@ -194,6 +197,11 @@ class ServerConnection:
         """Stop sending anything (heart-beats, receipts) without closing the socket."""
         self.silent = True
 
+    def stop_reading(self) -> None:
+        """Stop reading the socket (the client's writes fill the buffers, then block)."""
+        self.reading = False
+        self._wake()
+
     def close(self, rst: bool = False, timeout: float = WAIT) -> None:
         """Close the socket abruptly (``rst``: with a TCP reset) and wait until it is."""
         self._rst = rst
@@ -246,12 +254,16 @@ class ServerConnection:
         self, sock: socket.socket, selector: selectors.BaseSelector, tls: bool, read_again: bool
     ) -> None:
         broker = self.broker
+        watching = True
         while not broker.stopping.is_set():
             if self._close_request:
                 return
             self._flush(sock)
             if self._close_request:
                 return
+            if not self.reading and watching:
+                selector.unregister(sock)  # (the socket stays open, unread)
+                watching = read_again = False
             timeout = _POLL
             if self.send_interval and not self.silent:
                 due = self._last_sent + self.send_interval

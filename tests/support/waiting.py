@@ -9,8 +9,8 @@ from collections.abc import Callable
 #: Default bound, in seconds, of every wait.
 WAIT = 5.0
 
-#: Name prefixes of the library's threads (receiver and heart-beat threads).
-LIBRARY_THREAD_PREFIXES = ("StompReceiver", "StompHeartbeat")
+#: Name prefixes of the library's threads (receiver, heart-beat and writer threads).
+LIBRARY_THREAD_PREFIXES = ("StompReceiver", "StompHeartbeat", "StompWriter")
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = WAIT, step: float = 0.01) -> bool:
@@ -26,7 +26,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = WAIT, step: float
 
 
 def library_threads() -> list[threading.Thread]:
-    """The live threads the library started (receiver and heart-beat threads)."""
+    """The live threads the library started (receiver, heart-beat and writer threads)."""
     return [
         t
         for t in threading.enumerate()
