@@ -2,8 +2,8 @@
 
 Run with the project's interpreter, from anywhere::
 
-    python bench/run.py                      # full run: 11 A/B rounds, about 2 minutes
-    python bench/run.py --quick              # 3 rounds, half the messages: about 20-30 s
+    python bench/run.py                      # full run: 11 A/B rounds, about 9 minutes
+    python bench/run.py --quick              # 3 rounds, half the messages: 1.5-2 minutes
     python bench/run.py --scenarios recv-100 send-100 import
     python bench/run.py --profile recv-100   # cProfile stomp-ng's client worker (all threads)
     python bench/run.py --no-write           # print only
@@ -17,10 +17,13 @@ stomp.py first in even ones), after one untimed warm-up trial each.  For every p
 trials it computes the ratios (rate, client CPU time per message, p50 latency); a
 scenario's ratio is the median of its per-pair ratios.  Peak RSS is the worker process's
 ``ru_maxrss`` at the end of the scenario (a fresh worker per scenario, so it is the peak
-during that scenario, interpreter and import included).  A third worker (``--lib floor``,
-left out with ``--no-floor``) runs the same client code on the minimal client of
-``bench/floor`` in the same rounds, as the yardstick of what a pure-Python client cannot
-avoid; each library's rate and CPU per message are also given as fractions of its.
+during that scenario, interpreter and import included); its growth is the worker's own
+peak (``VmHWM``, Linux) minus its resident size before its first trial.  A third worker
+(``--lib floor``, left out with ``--no-floor``) runs the same client code on the minimal
+client of ``bench/floor`` in the same rounds, as the yardstick of what a pure-Python client
+cannot avoid; each library's rate and CPU per message are also given as fractions of its.
+A long scenario (``send-1k-slow``: a million 1 KiB messages to a slow reader) runs one pair
+of trials (``--long-rounds``), without warm-up or the minimal client, with 3x ``--timeout``.
 
 Prints the results and the issue's targets with PASS/MISS, and writes ``bench/RESULTS.md``
 and ``bench/results/suite.json``.
@@ -66,12 +69,19 @@ class Scenario:
     unit: str = "msg/s"
     latency: bool = False  # trials report latencies: p50/p99
     targets: list = field(default_factory=list)  # (metric, op, bound, text)
+    rounds: int | None = None  # a long scenario's A/B rounds instead of --rounds
+    warmup: bool = True  # one untimed trial per worker first
+    floor: bool = True  # the minimal client takes part (unless --no-floor)
+    timeout_scale: float = 1.0  # of --timeout, for the whole scenario
 
 
 RATE_5 = [("rate", ">=", 5.0, "receive 100 B and 1 KiB: >= 5x messages/s")]
 RSS = ("rss", "<=", 1.0, "peak RSS during receive <= 1.0x")
 SEND = [("rate", ">=", 3.5, "send 100 B and 1 KiB: >= 3.5x messages/s")]
 CPU = ("cpu", "<=", 0.5, "broker scenarios: client CPU per message <= 0.5x")
+# The slow reader of send-1k-slow: suite_sink.Throttle paces its reads to this average.
+SLOW_READER = 40 * 1024 * 1024  # bytes per second
+ABSOLUTE = {"rss_growth"}  # targets on stomp-ng's own value (KiB), not on a ratio
 
 SCENARIOS = [
     Scenario(
@@ -129,6 +139,44 @@ SCENARIOS = [
         targets=SEND,
     ),
     Scenario(
+        "send-100-inproc",
+        "send, 100 B body, sink on a thread of the client's process",
+        {"op": "send_inproc", "body": 100},
+        30000,
+        15000,
+        False,  # its own sink (suite_sink.py on a thread), not suite_server.py's
+        targets=[("rate", ">=", 3.0, "send 100 B, in-process reader: >= 3x messages/s")],
+    ),
+    Scenario(
+        "send-100-4t",
+        "send, 100 B body, 4 threads on one connection",
+        {"op": "send_threads", "body": 100, "threads": 4},
+        30000,
+        15000,
+        True,
+    ),
+    Scenario(
+        "send-1k-slow",
+        f"send, 1 KiB body, to a slow reader ({SLOW_READER >> 20} MiB/s)",
+        {"op": "send", "body": 1024, "reader_bps": SLOW_READER},
+        1_000_000,
+        100_000,
+        True,
+        targets=[
+            ("rss", "<=", 1.5, "send 1 KiB to a slow reader: peak RSS <= 1.5x"),
+            (
+                "rss_growth",
+                "<=",
+                16 * 1024,
+                "send 1 KiB to a slow reader: stomp-ng's peak RSS growth <= 16 MiB",
+            ),
+        ],
+        rounds=1,
+        warmup=False,
+        floor=False,
+        timeout_scale=3.0,
+    ),
+    Scenario(
         "rmq-auto",
         "RabbitMQ: produce N, then consume, ack=auto",
         {"op": "produce_consume", "ack": "auto", "body": 100},
@@ -166,6 +214,17 @@ SCENARIOS = [
         False,
         latency=True,
         targets=[CPU],
+    ),
+    Scenario(
+        "rmq-send-receipt",
+        "RabbitMQ: send, then send with a receipt, awaited (rounds)",
+        {"op": "send_receipt", "body": 100, "before": 1},
+        60,
+        30,
+        False,
+        unit="rounds/s",
+        latency=True,
+        targets=[("p50", "<=", 0.05, "send + send-with-receipt round: p50 latency <= 0.05x")],
     ),
     Scenario(
         "rmq-connect",
@@ -271,32 +330,44 @@ def summarise_trial(result: dict) -> dict:
         out["p50"] = percentile(result["latencies"], 0.5)
         out["p99"] = percentile(result["latencies"], 0.99)
     out["maxrss_kib"] = result["maxrss_kib"]
+    out["hwm_kib"] = result.get("hwm_kib")
+    out["rss_start_kib"] = result.get("rss_start_kib")
     return out
+
+
+def rounds_for(sc: Scenario, args) -> int:
+    if sc.rounds is None:
+        return args.rounds
+    return sc.rounds if args.long_rounds is None else args.long_rounds
 
 
 def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd: str) -> dict:
     n = sc.n_quick if args.quick else sc.n_full
+    rounds = rounds_for(sc, args)
+    floor = args.floor and sc.floor
     request = dict(sc.op, n=n)
     if sc.loopback:
         request["port"] = port
-    deadline = time.monotonic() + args.timeout
+    deadline = time.monotonic() + args.timeout * sc.timeout_scale
     workers = {}
     trials: dict[str, list[dict]] = {"ours": [], "stomppy": []}
+    baseline: dict[str, int | None] = {}  # resident KiB before each worker's first trial
     libs = {"ours": str(REPO / "stomp"), "stomppy": site_dir}
-    if args.floor:
+    if floor:
         trials["floor"] = []
         libs["floor"] = str(FLOOR / "stomp")
     try:
         for lib, directory in libs.items():
             workers[lib] = Worker(lib, python, cwd, ["--expect-dir", directory], deadline)
-        for lib in libs:  # warm-up, untimed
-            workers[lib].trial(request, deadline)
-        for r in range(args.rounds):
+        for lib in libs if sc.warmup else ():  # warm-up, untimed
+            baseline[lib] = workers[lib].trial(request, deadline).get("rss_start_kib")
+        for r in range(rounds):
             order = ["ours", "stomppy"] if r % 2 == 0 else ["stomppy", "ours"]
-            if args.floor:  # the floor's trial before, between or after the pair
+            if floor:  # the floor's trial before, between or after the pair
                 order.insert(r % 3, "floor")
             for lib in order:
                 trials[lib].append(summarise_trial(workers[lib].trial(request, deadline)))
+                baseline.setdefault(lib, trials[lib][-1]["rss_start_kib"])
         error = None
     except (TimeoutError, RuntimeError, OSError) as exc:
         error = str(exc)
@@ -312,6 +383,8 @@ def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd
         "error": error,
         "trials": trials,
         "pairs": len(pairs),
+        "rounds": rounds,
+        "warmup": sc.warmup,
     }
     if not pairs:
         return row
@@ -340,6 +413,16 @@ def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd
     rss_o = max(t["maxrss_kib"] for t in trials["ours"])
     rss_t = max(t["maxrss_kib"] for t in trials["stomppy"])
     row["rss"] = {"ours": rss_o, "stomppy": rss_t, "ratio": rss_o / rss_t}
+    growth = {}
+    for lib in ("ours", "stomppy"):
+        # How far the worker's own peak (VmHWM, Linux) rose above its resident size before
+        # its first trial (after start-up and `import stomp`): the most the scenario held.
+        peaks = [t["hwm_kib"] for t in trials[lib]]
+        if baseline.get(lib) is not None and None not in peaks:
+            growth[lib] = max(0, max(peaks) - baseline[lib])
+    if len(growth) == 2:
+        growth["ratio"] = growth["ours"] / max(growth["stomppy"], 1)
+        row["rss_growth"] = growth
     return row
 
 
@@ -396,8 +479,18 @@ def check(row: dict, target) -> tuple[float | None, bool | None]:
     metric, op, bound, _ = target
     if metric not in row:
         return None, None
-    value = row[metric]["ratio"]
+    value = row[metric]["ours" if metric in ABSOLUTE else "ratio"]
     return value, (value >= bound if op == ">=" else value <= bound)
+
+
+def fmt_measured(metric: str, value: float) -> str:
+    if metric == "rss_growth":
+        return f"{value / 1024:.1f} MiB"
+    return f"{fmt_ratio(value)}×"
+
+
+def fmt_ratio(v: float) -> str:
+    return f"{v:.3f}" if v < 0.1 else f"{v:.2f}"
 
 
 def fmt_rate(v: float) -> str:
@@ -415,7 +508,8 @@ def fmt_ms(v: float) -> str:
 def tables(rows: list[dict], targets: list[tuple]) -> str:
     out = [
         "| scenario | N | stomp-ng | stomp.py | ratio (min–max) | CPU/msg ng | CPU/msg py | "
-        "CPU ratio | p50 ng / py (ratio) | p99 ng / py | peak RSS ng / py (ratio) |",
+        "CPU ratio | p50 ng / py (ratio) | p99 ng / py | peak RSS ng / py (ratio); "
+        "growth ng / py |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
@@ -435,10 +529,14 @@ def tables(rows: list[dict], targets: list[tuple]) -> str:
         if "p50" in row:
             p50 = (
                 f"{fmt_ms(row['p50']['ours'])} / {fmt_ms(row['p50']['stomppy'])} "
-                f"(**{row['p50']['ratio']:.2f}×**)"
+                f"(**{fmt_ratio(row['p50']['ratio'])}×**)"
             )
             p99 = f"{fmt_ms(row['p99']['ours'])} / {fmt_ms(row['p99']['stomppy'])}"
         rss = row["rss"]
+        growth = ""
+        if "rss_growth" in row:
+            g = row["rss_growth"]
+            growth = f"; +{g['ours'] / 1024:.1f} / +{g['stomppy'] / 1024:.1f}"
         note = f" ⚠ {row['error']}" if row.get("error") else ""
         out.append(
             f"| {row['label']} | {row['n']:,} | {fmt_rate(r['ours'])} {row['unit']} | "
@@ -446,7 +544,7 @@ def tables(rows: list[dict], targets: list[tuple]) -> str:
             f"({r['min']:.2f}–{r['max']:.2f}){note} | {fmt_us(c['ours'])} | "
             f"{fmt_us(c['stomppy'])} | **{c['ratio']:.2f}×** | {p50} | {p99} | "
             f"{rss['ours'] / 1024:.1f} / {rss['stomppy'] / 1024:.1f} MiB "
-            f"({rss['ratio']:.2f}×) |"
+            f"({rss['ratio']:.2f}×){growth} |"
         )
     floors = [row for row in rows if "floor" in row]
     if floors:
@@ -505,7 +603,7 @@ def evaluate(rows: list[dict]) -> list[tuple]:
                 (
                     target,
                     row,
-                    "n/a" if value is None else f"{value:.2f}×",
+                    "n/a" if value is None else fmt_measured(target[0], value),
                     "n/a" if ok is None else ("PASS" if ok else "**MISS**"),
                 )
             )
@@ -529,10 +627,11 @@ def profile(scenario_id: str, args, python: Path) -> None:
                 request["port"] = server[1]
             prof_dir = Path(cwd) / "prof"
             prof_dir.mkdir()
-            deadline = time.monotonic() + args.timeout
+            deadline = time.monotonic() + args.timeout * sc.timeout_scale
+            rounds = rounds_for(sc, args)
             worker = Worker("ours", python, cwd, ["--profile-dir", str(prof_dir)], deadline)
             try:
-                for _ in range(args.rounds):
+                for _ in range(rounds):
                     worker.trial(request, deadline)
             finally:
                 worker.close()
@@ -544,7 +643,7 @@ def profile(scenario_id: str, args, python: Path) -> None:
                 stats.add(f)
             print(
                 f"cProfile of stomp-ng's client worker, scenario {sc.id} ({sc.label}), "
-                f"{args.rounds} trials of {n}, all threads merged:"
+                f"{rounds} trials of {n}, all threads merged:"
             )
             stats.sort_stats("tottime").print_stats(args.profile_top)
         finally:
@@ -583,6 +682,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 rounds, half the messages")
     parser.add_argument("--rounds", type=int, help="A/B rounds per scenario (11; --quick: 3)")
     parser.add_argument(
+        "--long-rounds",
+        type=int,
+        metavar="N",
+        help="A/B rounds of the long scenarios, which ignore --rounds (send-1k-slow: 1)",
+    )
+    parser.add_argument(
         "--scenarios",
         nargs="+",
         metavar="ID",
@@ -592,7 +697,7 @@ def main() -> None:
         "--timeout",
         type=float,
         default=120.0,
-        help="seconds a scenario may take before it is abandoned (120)",
+        help="seconds a scenario may take before it is abandoned (120; send-1k-slow: 3x)",
     )
     parser.add_argument("--profile", metavar="ID", help="cProfile stomp-ng on scenario ID")
     parser.add_argument("--profile-top", type=int, default=15, help="entries to print (15)")
@@ -669,7 +774,8 @@ def results_markdown(header: str, body: str) -> str:
         "does). Rates and latencies are medians over the rounds; every ratio is stomp-ng / "
         "stomp.py, the median of the per-round ratios (min–max in brackets). CPU/msg is the "
         "client worker's process CPU time (all threads) per message; peak RSS is the client "
-        "worker's `ru_maxrss` (a fresh worker per scenario).\n\n"
+        "worker's `ru_maxrss` (a fresh worker per scenario); its growth is the worker's own "
+        "peak (`VmHWM`) minus its resident size before its first trial.\n\n"
         f"{header}\n\n{body}"
     )
 

@@ -11,8 +11,15 @@ so both libraries run exactly the same code.
 Protocol: one JSON line on stdout when ready, then for each JSON request line on stdin
 (``{"op": ..., ...}``) one JSON line with the trial's result: ``n`` (messages), ``elapsed``
 (wall seconds), ``cpu`` (process CPU seconds, all threads, ``time.process_time`` delta over
-the same window), ``maxrss_kib`` (the worker's peak RSS so far) and, for latency trials,
+the same window), ``maxrss_kib`` (the worker's peak RSS so far: ``ru_maxrss``, which on
+Linux also counts the driver's resident size when it forked the worker), ``hwm_kib`` (the
+peak of this process image alone: ``VmHWM``, Linux only, else null), ``rss_start_kib``
+(``VmRSS`` when the request came, before the trial's connection) and, for latency trials,
 ``latencies``.  An error is reported as ``{"error": ...}``.  Every wait is bounded.
+
+The counting sink of ``suite_sink.py`` (standard library only) is imported from this
+file's directory, appended to ``sys.path`` so that it cannot shadow ``stomp``: scenario
+``send-100-inproc`` runs it on a thread of this process.
 """
 
 from __future__ import annotations
@@ -21,12 +28,16 @@ import argparse
 import json
 import os
 import resource
+import socket
 import sys
 import threading
 import time
 import uuid
 
 import stomp
+
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))  # after stomp's: no shadowing
+import suite_sink
 
 WAIT = 60.0  # no single wait in a trial lasts longer than this
 RABBIT = [("127.0.0.1", 61613)]
@@ -47,6 +58,7 @@ class Counter(stomp.ConnectionListener):
         self.target = target
         self.done = threading.Event()
         self.receipts: dict[str, threading.Event] = {}
+        self.receipt_headers: dict[str, dict] = {}  # of the receipts awaited
         self.conn = conn
         self.ack = ack
         self.errors: list = []
@@ -59,8 +71,10 @@ class Counter(stomp.ConnectionListener):
             self.done.set()
 
     def on_receipt(self, frame) -> None:
-        event = self.receipts.get(frame.headers.get("receipt-id"))
+        receipt_id = frame.headers.get("receipt-id")
+        event = self.receipts.get(receipt_id)
         if event is not None:
+            self.receipt_headers[receipt_id] = frame.headers
             event.set()
 
     def on_error(self, frame) -> None:
@@ -79,6 +93,29 @@ def connect(host_and_ports, listener=None, vhost=None):
         conn.set_listener("bench", listener)
     conn.connect("guest", "guest", wait=True)
     return conn
+
+
+def check_sink_count(listener: Counter, receipt: str, n: int) -> None:
+    """The loopback sink's RECEIPT says how many SEND frames it counted: all n, no more."""
+    frames = listener.receipt_headers.get(receipt, {}).get("frames")
+    if frames is not None and int(frames) != n:
+        raise RuntimeError(f"the sink counted {frames} SEND frames, not {n}")
+
+
+def proc_status_kib(field: str) -> int | None:
+    """``VmRSS`` (resident now) or ``VmHWM`` (its peak) in KiB; None off Linux.
+
+    ``VmHWM`` belongs to this process image: unlike ``ru_maxrss`` it does not start from
+    the parent's resident size at ``fork()`` (the driver's, about 20 MiB).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def measure(run) -> dict:
@@ -109,15 +146,21 @@ def op_receive(port: int, body: int, n: int) -> dict:
         conn.disconnect()
 
 
-def op_send(port: int, body: int, n: int) -> dict:
+def op_send(port: int, body: int, n: int, reader_bps: int | None = None) -> dict:
     listener = Counter()
     conn = connect([("127.0.0.1", port)], listener)
     payload = text_body(body)
     send = conn.send
+    receipt = f"done-{uuid.uuid4().hex}"
     try:
+        if reader_bps:  # a slow reader from now on (suite_sink.Throttle), before the clock
+            ready = listener.receipts["throttled"] = threading.Event()
+            conn.subscribe(
+                f"/queue/throttle/{reader_bps}", id="throttle", headers={"receipt": "throttled"}
+            )
+            wait(ready, "the throttle's receipt")
 
         def run():
-            receipt = f"done-{uuid.uuid4().hex}"
             event = listener.receipts[receipt] = threading.Event()
             for _ in range(n - 1):
                 send("/queue/sink", payload, content_type="text/plain")
@@ -126,9 +169,88 @@ def op_send(port: int, body: int, n: int) -> dict:
             wait(event, "the sink's receipt")
             return n, {}
 
-        return measure(run)
+        result = measure(run)
     finally:
         conn.disconnect()
+    check_sink_count(listener, receipt, n)
+    return result
+
+
+def op_send_inproc(body: int, n: int) -> dict:
+    """``op_send`` against the counting sink on a thread of this process (same GIL)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(WAIT)
+
+    def sink() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:  # timed out, or closed because the client never came
+            return
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.settimeout(WAIT)
+        suite_sink.serve_quietly(conn)
+
+    thread = threading.Thread(target=sink, name="bench-sink", daemon=True)
+    thread.start()
+    try:
+        return op_send(server.getsockname()[1], body, n)
+    finally:
+        server.close()
+        thread.join(WAIT)  # the sink returns on DISCONNECT (or a closed socket)
+
+
+def op_send_threads(port: int, body: int, n: int, threads: int) -> dict:
+    """``threads`` threads share the first n - 1 sends on ONE connection; then the receipt."""
+    listener = Counter()
+    conn = connect([("127.0.0.1", port)], listener)
+    payload = text_body(body)
+    receipt = f"done-{uuid.uuid4().hex}"
+    start = threading.Event()
+    errors: list[BaseException] = []
+
+    def sender(count: int) -> None:
+        send = conn.send
+        try:
+            if not start.wait(WAIT):
+                raise TimeoutError("timed out waiting for the start")
+            for _ in range(count):
+                send("/queue/sink", payload, content_type="text/plain")
+        except Exception as exc:  # re-raised by the main thread
+            errors.append(exc)
+
+    share, extra = divmod(n - 1, threads)
+    senders = [
+        threading.Thread(target=sender, args=(share + (i < extra),), daemon=True)
+        for i in range(threads)
+    ]
+    for thread in senders:  # started before the clock, waiting for `start`
+        thread.start()
+    try:
+
+        def run():
+            event = listener.receipts[receipt] = threading.Event()
+            start.set()
+            until = time.monotonic() + WAIT
+            for thread in senders:
+                thread.join(max(0.0, until - time.monotonic()))
+                if thread.is_alive():
+                    raise TimeoutError("timed out waiting for a sending thread")
+            if errors:
+                raise errors[0]
+            # All n - 1 are sent: the n-th asks for the receipt, which the sink answers
+            # once it has counted all n.
+            conn.send(
+                "/queue/sink", payload, content_type="text/plain", headers={"receipt": receipt}
+            )
+            wait(event, "the sink's receipt")
+            return n, {}
+
+        result = measure(run)
+    finally:
+        start.set()  # threads still waiting (an error before the start) end at once
+        conn.disconnect()
+    check_sink_count(listener, receipt, n)
+    return result
 
 
 # --- RabbitMQ scenarios ------------------------------------------------------------------
@@ -200,7 +322,8 @@ def op_request_reply(n: int, body: int) -> dict:
         responder.disconnect()
 
 
-def op_send_receipt(n: int, body: int) -> dict:
+def op_send_receipt(n: int, body: int, before: int = 0) -> dict:
+    """n rounds: ``before`` sends without a receipt, then one with it, awaited."""
     listener = Counter()
     conn = connect(RABBIT, listener, vhost="/")
     payload = text_body(body)
@@ -214,10 +337,13 @@ def op_send_receipt(n: int, body: int) -> dict:
                 event = listener.receipts[receipt] = threading.Event()
                 t0 = clock()
                 # A topic with no subscriber: RabbitMQ drops the messages, nothing piles up.
+                for _ in range(before):
+                    conn.send("/topic/stomp-bench-sink", payload)
                 conn.send("/topic/stomp-bench-sink", payload, headers={"receipt": receipt})
                 wait(event, "a receipt")
                 latencies.append(clock() - t0)
                 del listener.receipts[receipt]
+                listener.receipt_headers.pop(receipt, None)
             return n, {"latencies": latencies}
 
         return measure(run)
@@ -243,6 +369,8 @@ def op_connect_cycles(n: int) -> dict:
 OPS = {
     "receive": op_receive,
     "send": op_send,
+    "send_inproc": op_send_inproc,
+    "send_threads": op_send_threads,
     "produce_consume": op_produce_consume,
     "request_reply": op_request_reply,
     "send_receipt": op_send_receipt,
@@ -295,6 +423,7 @@ def main() -> None:
 
     def reply(obj: dict) -> None:
         obj["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        obj["hwm_kib"] = proc_status_kib("VmHWM")
         sys.stdout.write(json.dumps(obj) + "\n")
         sys.stdout.flush()
 
@@ -302,8 +431,11 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         op = OPS[request.pop("op")]
+        rss_start = proc_status_kib("VmRSS")
         try:
-            reply(op(**request))
+            result = op(**request)
+            result["rss_start_kib"] = rss_start
+            reply(result)
         except Exception as exc:  # reported to the driver, which marks the scenario failed
             reply({"error": f"{type(exc).__name__}: {exc}"})
 
