@@ -8,7 +8,9 @@ retries and back-off.  The WebSocket and multicast adapters subclass these.
 
 Threads: one receiver thread per connection (daemon, named ``StompReceiver-<host>:<port>``)
 reads large chunks, decodes them and calls the listeners in order; one heart-beat thread
-per connection when heart-beats were negotiated.  Both end when the connection ends.
+per connection when heart-beats were negotiated; one writer thread (``StompWriter-...``,
+:mod:`stomp.writer`) once frames are sent faster than one write at a time.  All end when
+the connection ends.
 """
 
 from __future__ import annotations
@@ -170,8 +172,8 @@ class BaseTransport(ListenerDispatch):
     #: The ``host`` header of CONNECT (a virtual host), if any.
     vhost: str | None = None
 
-    # stomp.py 9.0.0's attributes of its queued TLS writes, which code may read: every frame
-    # is written on the caller's thread here, over TLS too, so they never change.
+    # stomp.py 9.0.0's attributes of its queued TLS writes, which code may read: here the
+    # writes of TLS and plain sockets go through the same FrameWriter, so they never change.
     #: Always ``True`` (stomp.py: ``False`` while a TLS socket is non-blocking).
     blocking = True
     #: Always ``None`` (stomp.py: the queue of TLS frames waiting to be written).
@@ -219,6 +221,10 @@ class BaseTransport(ListenerDispatch):
         self._error_message: str | None = None
         self._last_peer: tuple[str, int] | None = None  # kept after the socket closed
         self._decoder = FrameDecoder(self.version, auto_decode=auto_decode)
+        # The socket transports write through a FrameWriter (see _open_writer).
+        self._writer: FrameWriter | None = None
+        self._send_timeout: float | None = DEFAULT_SEND_TIMEOUT
+        self._high_water = DEFAULT_HIGH_WATER
 
     @property
     def timeout(self) -> float | None:
@@ -457,8 +463,9 @@ class BaseTransport(ListenerDispatch):
         last (one host here: nothing to do)."""
 
     def stop(self, timeout: float | None = None) -> bool:
-        """Wait until the receiver loop has ended, at most ``timeout`` seconds (``None``:
-        without limit).  Returns whether it ended.  Closes nothing itself."""
+        """Wait until the receiver loop (and the writer thread, once the connection is
+        closed) have ended, at most ``timeout`` seconds (``None``: without limit).  Returns
+        whether they ended.  Closes nothing itself."""
         if self._in_receiver_thread():
             return False
         exited, thread = self._io_exited, self.io_thread
@@ -468,7 +475,12 @@ class BaseTransport(ListenerDispatch):
         # The loop has ended; let its thread finish too, so none is left running.
         if isinstance(thread, threading.Thread) and thread is not threading.current_thread():
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            return not thread.is_alive()
+            if thread.is_alive():
+                return False
+        writer = self._writer
+        if writer is not None and not self.running:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return writer.join(remaining)
         return True
 
     def _in_receiver_thread(self) -> bool:
@@ -600,19 +612,133 @@ class BaseTransport(ListenerDispatch):
             # The caller is about to wait for the answer: out with it, and all before it.
             self.flush()
 
-    def flush(self, timeout: float | None = None) -> None:
-        """Return once every frame sent before was handed to the operating system.
+    # -- writing through a FrameWriter (the socket transports) ----------------------------
 
-        Here every frame is written before ``send()`` returns, so there is nothing to do;
-        the TCP transport (:class:`Transport`), which batches frames, overrides it.
+    def _open_writer(
+        self, sock: socket.socket, tls: TLSStream | None, host_and_port: tuple[str, int]
+    ) -> FrameWriter:
+        """Start writing the new connection's bytes to ``sock`` (through ``tls`` when it is
+        a TLS socket) with a :class:`~stomp.writer.FrameWriter`; :meth:`send` hands it
+        bytes, :meth:`_close_writer` stops it."""
+        writer: FrameWriter | None = None
+
+        def failed(exc: BaseException) -> None:
+            self._write_failed(writer, exc)
+
+        writer = self._writer = FrameWriter(
+            functools.partial(self._write_to, sock, tls),
+            failed,
+            name=f"StompWriter-{host_and_port[0]}:{host_and_port[1]}",
+            high_water=self._high_water,
+            send_timeout=self._send_timeout,
+        )
+        return writer
+
+    def _close_writer(self) -> None:
+        # (the socket closing) Waiting senders raise; a write in progress ends when the
+        # socket is shut down.
+        writer = self._writer
+        if writer is not None:
+            writer.close()
+
+    @property
+    def send_timeout(self) -> float | None:
+        """Seconds a write may wait for the broker to take more bytes (it stopped reading)
+        before it fails with :class:`~stomp.exception.SendTimeoutException` and the
+        connection is closed; also the longest a ``send()`` waits past the high-water
+        mark.  Default :data:`~stomp.writer.DEFAULT_SEND_TIMEOUT` (30 s); ``None``: no
+        limit.  A change applies to the open connection too."""
+        return self._send_timeout
+
+    @send_timeout.setter
+    def send_timeout(self, seconds: float | None) -> None:
+        self._send_timeout = seconds
+        if self._writer is not None:
+            self._writer.send_timeout = seconds
+
+    @property
+    def high_water(self) -> int:
+        """Queued bytes (not yet handed to the operating system) past which a ``send()``
+        waits for the writer.  Default :data:`~stomp.writer.DEFAULT_HIGH_WATER` (1 MiB).
+        A change applies to the open connection too."""
+        return self._high_water
+
+    @high_water.setter
+    def high_water(self, size: int) -> None:
+        self._high_water = size
+        if self._writer is not None:
+            self._writer.high_water = size
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every frame sent before this call was handed to the operating
+        system (this thread writes them if no other is writing).  A transport that writes
+        in its own :meth:`send` (without a writer) has nothing to do.
+
+        Args:
+            timeout: the longest wait for another thread's write in progress (``None``:
+                each write is bounded by :attr:`send_timeout` anyway).
+
+        Raises:
+            NotConnectedException: the connection closed before they were written.
+            SendTimeoutException: ``timeout`` passed, or the broker is not reading.
+            OSError: the write failed (the connection is closed).
         """
+        writer = self._writer
+        if writer is not None:
+            writer.flush(timeout)
+
+    def _write_to(
+        self, sock: socket.socket, tls: TLSStream | None, data: bytes, progress: list[int]
+    ) -> None:
+        # The writer's output: all of data to this connection's socket, each wait for the
+        # broker to take more bounded by the send timeout; each amount the OS took is
+        # appended to progress from C (extend(map(...))), before an exception can come.
+        timeout = self.send_timeout  # (read at each write: it may change while connected)
+        if tls is not None:
+            tls.sendall(data, timeout, progress)
+        else:
+            view = memoryview(data)
+            total, done = len(data), 0
+            while done < total:
+                try:
+                    progress.extend(map(sock.send, (view[done:],), (_DONTWAIT,)))
+                except (BlockingIOError, InterruptedError):
+                    pass
+                else:
+                    done += progress[-1]
+                    self.last_sent = time.monotonic()
+                    continue
+                if not sockwait.wait(sock, writing=True, timeout=timeout):
+                    raise SendTimeoutException(
+                        f"{self._describe_peer()} took no bytes for {timeout} s: "
+                        "the broker is not reading"
+                    )
+        self.last_sent = time.monotonic()
+
+    def _write_failed(self, writer: FrameWriter | None, exc: BaseException) -> None:
+        # A write of the current connection failed: the connection is over.
+        if writer is not self._writer or writer is None:
+            return
+        if isinstance(exc, SendTimeoutException):
+            _log.error("closing the connection: %s", exc)
+        else:
+            _log.error("error sending frame, closing the connection: %s", exc)
+        self.disconnect_socket()
 
     def write_stalled(self) -> bool:
         """Whether a write has waited more than :data:`WRITE_STALL_TIME` seconds for the
-        broker to take any byte (it stopped reading).  Never, here."""
-        return False
+        broker to take any byte (it stopped reading)."""
+        writer = self._writer
+        since = writer.writing_since if writer is not None else None
+        if since is None:
+            return False
+        return time.monotonic() - max(since, self.last_sent) > WRITE_STALL_TIME
 
     def _heartbeat(self) -> None:
+        # Bytes queued or being written are on their way: they do what a heart-beat would.
+        writer = self._writer
+        if writer is not None and writer.busy:
+            return
         self.transmit(Frame(None, {}, None))
 
     # -- heart-beats ----------------------------------------------------------------------
@@ -761,9 +887,6 @@ class Transport(FailoverMixin, BaseTransport):
         self._read_size = 0  # the current read size when grown, else 0 (recv_bytes)
         self.bind_host_port = bind_host_port
         self._tls: TLSStream | None = None
-        self._send_timeout: float | None = DEFAULT_SEND_TIMEOUT
-        self._high_water = DEFAULT_HIGH_WATER
-        self._writer: FrameWriter | None = None
 
     # -- connecting -----------------------------------------------------------------------
 
@@ -780,46 +903,7 @@ class Transport(FailoverMixin, BaseTransport):
         tls = self._tls = TLSStream.of(sock)
         self.socket = sock
         self.current_host_and_port = host_and_port
-        writer: FrameWriter | None = None
-
-        def failed(exc: BaseException) -> None:
-            self._write_failed(writer, exc)
-
-        writer = self._writer = FrameWriter(
-            functools.partial(self._write_to, sock, tls),
-            failed,
-            name=f"StompWriter-{host_and_port[0]}:{host_and_port[1]}",
-            high_water=self._high_water,
-            send_timeout=self._send_timeout,
-        )
-
-    @property
-    def send_timeout(self) -> float | None:
-        """Seconds a write may wait for the broker to take more bytes (it stopped reading)
-        before it fails with :class:`~stomp.exception.SendTimeoutException` and the
-        connection is closed; also the longest a ``send()`` waits past the high-water
-        mark.  Default :data:`~stomp.writer.DEFAULT_SEND_TIMEOUT` (30 s); ``None``: no
-        limit.  A change applies to the open connection too."""
-        return self._send_timeout
-
-    @send_timeout.setter
-    def send_timeout(self, seconds: float | None) -> None:
-        self._send_timeout = seconds
-        if self._writer is not None:
-            self._writer.send_timeout = seconds
-
-    @property
-    def high_water(self) -> int:
-        """Queued bytes (not yet handed to the operating system) past which a ``send()``
-        waits for the writer.  Default :data:`~stomp.writer.DEFAULT_HIGH_WATER` (1 MiB).
-        A change applies to the open connection too."""
-        return self._high_water
-
-    @high_water.setter
-    def high_water(self, size: int) -> None:
-        self._high_water = size
-        if self._writer is not None:
-            self._writer.high_water = size
+        self._open_writer(sock, tls, host_and_port)
 
     def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
         _log.debug("attempting connection to host %s, port %s", *host_and_port)
@@ -867,88 +951,6 @@ class Transport(FailoverMixin, BaseTransport):
             raise NotConnectedException("not connected: connect() first")
         writer.write(encoded_frame)
 
-    def flush(self, timeout: float | None = None) -> None:
-        """Return once every frame sent before this call was handed to the operating
-        system (this thread writes them if no other is writing).
-
-        Args:
-            timeout: the longest wait for another thread's write in progress (``None``:
-                each write is bounded by :attr:`send_timeout` anyway).
-
-        Raises:
-            NotConnectedException: the connection closed before they were written.
-            SendTimeoutException: ``timeout`` passed, or the broker is not reading.
-            OSError: the write failed (the connection is closed).
-        """
-        writer = self._writer
-        if writer is not None:
-            writer.flush(timeout)
-
-    def _write_to(
-        self, sock: socket.socket, tls: TLSStream | None, data: bytes, progress: list[int]
-    ) -> None:
-        # The writer's output: all of data to this connection's socket, each wait for the
-        # broker to take more bounded by the send timeout; each amount the OS took is
-        # appended to progress from C (extend(map(...))), before an exception can come.
-        timeout = self.send_timeout  # (read at each write: it may change while connected)
-        if tls is not None:
-            tls.sendall(data, timeout, progress)
-        else:
-            view = memoryview(data)
-            total, done = len(data), 0
-            while done < total:
-                try:
-                    progress.extend(map(sock.send, (view[done:],), (_DONTWAIT,)))
-                except (BlockingIOError, InterruptedError):
-                    pass
-                else:
-                    done += progress[-1]
-                    self.last_sent = time.monotonic()
-                    continue
-                if not sockwait.wait(sock, writing=True, timeout=timeout):
-                    raise SendTimeoutException(
-                        f"{self._describe_peer()} took no bytes for {timeout} s: "
-                        "the broker is not reading"
-                    )
-        self.last_sent = time.monotonic()
-
-    def _write_failed(self, writer: FrameWriter | None, exc: BaseException) -> None:
-        # A write of the current connection failed: the connection is over.
-        if writer is not self._writer or writer is None:
-            return
-        if isinstance(exc, SendTimeoutException):
-            _log.error("closing the connection: %s", exc)
-        else:
-            _log.error("error sending frame, closing the connection: %s", exc)
-        self.disconnect_socket()
-
-    def write_stalled(self) -> bool:
-        """Whether a write has waited more than :data:`WRITE_STALL_TIME` seconds for the
-        broker to take any byte (it stopped reading)."""
-        writer = self._writer
-        since = writer.writing_since if writer is not None else None
-        if since is None or self.socket is None:
-            return False
-        return time.monotonic() - max(since, self.last_sent) > WRITE_STALL_TIME
-
-    def _heartbeat(self) -> None:
-        # Bytes queued or being written are on their way: they do what a heart-beat would.
-        writer = self._writer
-        if writer is not None and writer.busy:
-            return
-        super()._heartbeat()
-
-    def stop(self, timeout: float | None = None) -> bool:
-        """Wait until the receiver loop and the writer thread have ended, at most
-        ``timeout`` seconds (``None``: without limit).  Returns whether they ended."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        ended = super().stop(timeout)
-        writer = self._writer
-        if ended and writer is not None and self.socket is None:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ended = writer.join(remaining)
-        return ended
-
     def receive(self) -> bytes | None:
         """Read up to ``recv_bytes`` bytes from the socket (up to four times as many while
         reads come back full)."""
@@ -985,9 +987,7 @@ class Transport(FailoverMixin, BaseTransport):
     def _close_socket(self) -> None:
         sock, self.socket = self.socket, None
         tls, self._tls = self._tls, None
-        writer = self._writer
-        if writer is not None:
-            writer.close()  # waiting senders raise; a write in progress ends below
+        self._close_writer()  # (a write in progress ends with the shutdown below)
         self._hosts.interrupt()
         if sock is None:
             return
@@ -1014,8 +1014,9 @@ class Transport(FailoverMixin, BaseTransport):
         """Does nothing: kept for stomp.py compatibility.
 
         stomp.py 9.0.0 writes TLS frames from a queue on its I/O thread and tears the queue
-        down here; this transport writes every frame on the caller's thread (over TLS
-        too), so there is no queue (``send_queue`` and ``sel`` stay ``None``).
+        down here; this transport writes TLS and plain sockets alike through its
+        :class:`~stomp.writer.FrameWriter`, which closing the connection stops
+        (``send_queue`` and ``sel`` stay ``None``).
         """
 
     def __need_ssl(self, host_and_port: tuple[str, int] | None = None) -> bool:

@@ -101,6 +101,14 @@ def _require_websocket() -> None:
         )
 
 
+def _message(ws: Any, payload: bytes, opcode: int) -> bytes:
+    # One unfragmented WebSocket frame, masked (as a client's must be) with a fresh key.
+    frame = ABNF.create_frame(payload, opcode)
+    if ws.get_mask_key is not None:  # (websocket-client's hook for a chosen key)
+        frame.get_mask_key = ws.get_mask_key
+    return bytes(frame.format())
+
+
 def _url_host(host: str) -> str:
     # An IPv6 literal goes in brackets in a URL.
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -271,6 +279,13 @@ class WSTransport(FailoverMixin, BaseTransport):
         )
         self.socket = ws
         self.current_host_and_port = host_and_port
+        # Every WebSocket frame is written through the connection's FrameWriter, as over
+        # TCP: the raw socket, or the TLS stream the receiver thread shares.
+        sock = ws.sock
+        if isinstance(sock, _SharedTLSSocket):
+            self._open_writer(sock._sock, sock._stream, host_and_port)
+        else:
+            self._open_writer(sock, None, host_and_port)
 
     def url_for(self, host_and_port: tuple[str, int]) -> str:
         """The WebSocket URL of ``(host, port)``: ``wss://`` when it has TLS settings."""
@@ -346,25 +361,24 @@ class WSTransport(FailoverMixin, BaseTransport):
         return ws is not None and ws.getstatus() == 101 and self.connected
 
     def send(self, encoded_frame: bytes) -> None:
-        """Send one STOMP frame as one WebSocket message.
+        """Send one STOMP frame as one WebSocket message, written as over TCP (see
+        :mod:`stomp.writer`): before returning when the connection is idle, else in a batch
+        with the messages around it, in order.
 
         Raises:
-            NotConnectedException: there is no open WebSocket.
-            OSError: the write failed.
+            NotConnectedException: there is no open WebSocket (or a write failed before).
+            SendTimeoutException: the server is not reading (see :attr:`send_timeout`);
+                the connection is closed.
+            OSError: the write failed (the connection is closed).
         """
-        ws = self.socket
-        if ws is None or self._close_sent:
+        ws, writer = self.socket, self._writer
+        if ws is None or writer is None or self._close_sent:
             raise NotConnectedException("not connected: connect() first")
         if self.binary_mode or not _is_text(encoded_frame):
             opcode = ABNF.OPCODE_BINARY
         else:
             opcode = ABNF.OPCODE_TEXT
-        with self._send_lock:
-            try:
-                ws.send(encoded_frame, opcode)
-            except websocket.WebSocketConnectionClosedException as exc:
-                raise NotConnectedException(f"the WebSocket is closed: {exc}") from exc
-        self.last_sent = time.monotonic()
+        writer.write(_message(ws, encoded_frame, opcode))
 
     def receive(self) -> bytes | None:
         """The payload of the next WebSocket data frame, as bytes; ``b""`` once the
@@ -399,22 +413,33 @@ class WSTransport(FailoverMixin, BaseTransport):
                 return b""
 
     def _send_control(self, ws: Any, payload: bytes, opcode: int) -> None:
-        with self._send_lock:
-            try:
-                ws.send(payload, opcode)
-            except (OSError, WebSocketException) as exc:
-                _log.debug("could not send WebSocket control frame %s: %s", opcode, exc)
+        # A control frame, in turn with the data frames (a frame's bytes are never split).
+        writer = self._writer
+        if writer is None:
+            return
+        try:
+            writer.write(_message(ws, payload, opcode))
+        except (OSError, StompException) as exc:
+            _log.debug("could not send WebSocket control frame %s: %s", opcode, exc)
 
-    def _send_close(self, ws: Any, status: bytes = _STATUS_NORMAL) -> None:
-        # The CLOSE frame, once per connection.
+    def _send_close(self, ws: Any, status: bytes = _STATUS_NORMAL) -> bool:
+        # The CLOSE frame, once per connection, after every frame sent before it; not when
+        # the server stopped reading (it could not get there).  Returns whether it was
+        # written (now or before).
         with self._send_lock:
             if self._close_sent:
-                return
+                return True
             self._close_sent = True
-            try:
-                ws.send(status, ABNF.OPCODE_CLOSE)
-            except (OSError, WebSocketException) as exc:
-                _log.debug("could not send WebSocket CLOSE: %s", exc)
+        writer = self._writer
+        if writer is None or self.write_stalled():
+            return False
+        try:
+            writer.write(_message(ws, status, ABNF.OPCODE_CLOSE))
+            writer.flush(CLOSE_TIMEOUT)
+        except (OSError, StompException) as exc:
+            _log.debug("could not send WebSocket CLOSE: %s", exc)
+            return False
+        return True
 
     def _bytes_waiting(self) -> bool:
         ws = self.socket
@@ -436,16 +461,18 @@ class WSTransport(FailoverMixin, BaseTransport):
         try:
             self._close_websocket(ws)
         finally:
-            # Wakes a receiver thread still reading, then closes the socket.
+            self._close_writer()
+            # Wakes a receiver thread still reading (and ends a write in progress), then
+            # closes the socket.
             ws.abort()
             ws.shutdown()
 
     def _close_websocket(self, ws: Any) -> None:
-        # The closing handshake of RFC 6455: send CLOSE, wait (bounded) for the server's.
+        # The closing handshake of RFC 6455: send CLOSE, wait (bounded) for the server's
+        # (not when ours could not be written: the connection is broken).
         if ws.sock is None:
             return
-        self._send_close(ws)
-        if self._peer_closed.is_set():
+        if not self._send_close(ws) or self._peer_closed.is_set():
             return
         io_thread = self.io_thread
         receiver_running = not self._io_exited.is_set()

@@ -18,6 +18,7 @@ from typing import Any
 
 from stomp import heartbeat
 from stomp.cli.shell import StompCLI, api_version
+from stomp.exception import StompException
 
 __all__ = ["USAGE", "do_nothing_loop", "heartbeat_pattern", "main"]
 
@@ -214,7 +215,13 @@ def _listen(cli: StompCLI, options: dict[str, Any]) -> int:
     count = int(options["--count"]) if options["--count"] is not None else None
     status = 0
     try:
-        cli.listen(options["--listen"], count)
+        try:
+            cli.listen(options["--listen"], count)
+        except (OSError, StompException):
+            # The connection ended while subscribing: on_disconnected says so and ends
+            # the wait below.
+            if cli.conn.is_connected():
+                raise
         while not cli.wait_listen(1.0):
             pass
         finished = count is not None and cli.messages_received >= count

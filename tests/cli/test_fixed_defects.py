@@ -19,6 +19,7 @@ from cliutil import fake_args, login_args, queue_contents
 from support.fakebroker import FakeBroker
 
 from brokerinfo import Broker
+from stomp.cli import program
 from stomp.colours import BOLD, GREEN, NO_COLOUR, RED
 
 SCRIPT = Path(sys.executable).with_name("stomp")
@@ -172,6 +173,22 @@ def test_listen_lost_connection_is_status_1(spawn, fake_broker: FakeBroker) -> N
     fake_broker.last.close()
     assert cli.wait() == 1
     assert "lost connection" in cli.stdout
+
+
+def test_listen_losing_the_connection_while_subscribing_is_status_1(
+    make_cli, fake_broker: FakeBroker
+) -> None:
+    """Found on the way: a write that failed while --listen subscribed (the broker had just
+    closed) ended the client with a traceback; now it is the lost connection it is."""
+    cli = make_cli(fake_broker, "1.2")
+
+    def broken(data: bytes, progress: list[int]) -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # as the socket's send would
+
+    cli.conn.transport._writer._write_all = broken
+    options = {"--listen": "/queue/a", "--count": None, "--json": False}
+    assert program._listen(cli, options) == 1
+    assert err("lost connection") in cli.stdout.text
 
 
 # -- the shell --------------------------------------------------------------------------------

@@ -1,30 +1,68 @@
-"""The send path against RabbitMQ and ActiveMQ: frames from many threads on one
-connection arrive whole and in each thread's order; a burst is all written before
-DISCONNECT; a send with a receipt and the frames before it are on their way when it
-returns (the broker's receipt proves it)."""
+"""The send path against real brokers (RabbitMQ, ActiveMQ, RabbitMQ over WebSocket) and
+the embedded one: frames from many threads on one connection arrive whole and in each
+thread's order; a burst is all written before DISCONNECT, and at interpreter exit; a send
+with a receipt and the frames before it are on their way when it returns (the broker's
+receipt proves it); a write error closes the connection and the next call raises."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fakebroker import EventLog
 
 import stomp
-from brokerinfo import ACTIVEMQ, RABBITMQ, Broker
+from brokerinfo import ACTIVEMQ, EMBEDDED, RABBITMQ, RABBITMQ_WEB_STOMP, Broker
+from stomp.exception import NotConnectedException
 
 WAIT = 20.0
+REPO = Path(__file__).resolve().parents[2]
 
-BROKERS = {"rabbitmq": (RABBITMQ, "rabbitmq_stomp"), "activemq": (ACTIVEMQ, "activemq_stomp")}
+
+@dataclass(frozen=True)
+class Target:
+    """A broker and how to reach it: ``Connection12`` over TCP, or ``WSConnection``."""
+
+    broker: Broker
+    fixture: str
+    websocket: bool = False
+
+    def connection(self) -> Any:
+        if self.websocket:
+            return stomp.WSConnection(
+                [self.broker.address], ws_path="/ws", vhost=self.broker.vhost, timeout=WAIT
+            )
+        return stomp.Connection12([self.broker.address], vhost=self.broker.vhost, timeout=WAIT)
+
+    def source(self) -> str:
+        """The same connection, as the code of a script."""
+        cls = "WSConnection" if self.websocket else "Connection12"
+        extra = ', ws_path="/ws"' if self.websocket else ""
+        return f"stomp.{cls}([{self.broker.address!r}], vhost={self.broker.vhost!r}{extra})"
 
 
-@pytest.fixture(params=sorted(BROKERS))
-def broker(request: pytest.FixtureRequest) -> Broker:
-    target, fixture = BROKERS[request.param]
-    request.getfixturevalue(fixture)  # skipped (or failed in CI) when it is down
-    return target
+TARGETS = {
+    "rabbitmq": Target(RABBITMQ, "rabbitmq_stomp"),
+    "activemq": Target(ACTIVEMQ, "activemq_stomp"),
+    "embedded": Target(EMBEDDED, "embedded_stomp"),
+    "rabbitmq-ws": Target(RABBITMQ_WEB_STOMP, "rabbitmq_web_stomp", websocket=True),
+}
+
+
+@pytest.fixture(params=sorted(TARGETS))
+def target(request: pytest.FixtureRequest) -> Target:
+    chosen = TARGETS[request.param]
+    request.getfixturevalue(chosen.fixture)  # skipped (or failed in CI) when it is down
+    return chosen
 
 
 class Bodies(stomp.ConnectionListener):
@@ -55,11 +93,12 @@ class Bodies(stomp.ConnectionListener):
 
 
 @pytest.fixture
-def connect(broker: Broker) -> Iterator[Any]:
+def connect(target: Target) -> Iterator[Any]:
     opened: list[Any] = []
+    broker = target.broker
 
     def open_(listener: Any = None) -> Any:
-        conn = stomp.Connection12([broker.address], vhost=broker.vhost, timeout=WAIT)
+        conn = target.connection()
         if listener is not None:
             conn.set_listener("bodies", listener)
         conn.connect(broker.login, broker.passcode, wait=True)
@@ -121,3 +160,51 @@ def test_send_then_send_with_receipt_round(connect: Any) -> None:
         producer.send(queue, f"b{round_}", receipt=f"r{round_}")
         assert listener.wait_receipt(f"r{round_}")
     assert _consume(connect, queue, 40) == [f"{x}{r}" for r in range(20) for x in "ab"]
+
+
+def test_frames_queued_at_exit_are_written(target: Target, connect: Any, tmp_path: Path) -> None:
+    queue, count = _queue(), 3000
+    broker = target.broker
+    script = tmp_path / "burst.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import stomp
+            conn = {target.source()}
+            conn.connect({broker.login!r}, {broker.passcode!r}, wait=True)
+            for i in range({count}):
+                conn.send({queue!r}, "m%d" % i)
+            # no flush, no disconnect: the interpreter exits with frames queued
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 2,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert _consume(connect, queue, count) == [f"m{i}" for i in range(count)]
+
+
+def test_a_write_error_closes_the_connection_and_the_next_call_raises(
+    target: Target, connect: Any
+) -> None:
+    producer = connect()
+    log = EventLog()
+    producer.set_listener("log", log)
+    transport = producer.transport
+    sock = transport.socket.sock if target.websocket else transport.socket
+    # Every later write fails (EPIPE); the broker, seeing the end of the stream, may close
+    # the connection first, and then the send raises NotConnectedException: either way
+    # the send fails, on_disconnected comes once and the next call raises.
+    sock.shutdown(socket.SHUT_WR)
+    with pytest.raises((OSError, NotConnectedException)):
+        for i in range(1000):
+            producer.send(_queue(), f"m{i}", receipt=f"r{i}")
+    log.wait_for("disconnected", timeout=WAIT)
+    with pytest.raises(NotConnectedException):
+        producer.send(_queue(), "next")
+    assert log.count("disconnected") == 1
