@@ -77,7 +77,11 @@ class Scenario:
 
 RATE_5 = [("rate", ">=", 5.0, "receive 100 B and 1 KiB: >= 5x messages/s")]
 RSS = ("rss", "<=", 1.0, "peak RSS during receive <= 1.0x")
-SEND = [("rate", ">=", 3.5, "send 100 B and 1 KiB: >= 3.5x messages/s")]
+SEND_100 = [
+    ("rate", ">=", 3.5, "send 100 B: >= 3.5x messages/s"),
+    ("cpu", "<=", 0.4, "send 100 B: client CPU per message <= 0.4x"),
+]
+SEND_1K = [("rate", ">=", 3.0, "send 1 KiB: >= 3x messages/s")]
 CPU = ("cpu", "<=", 0.5, "broker scenarios: client CPU per message <= 0.5x")
 # The slow reader of send-1k-slow: suite_sink.Throttle paces its reads to this average.
 SLOW_READER = 40 * 1024 * 1024  # bytes per second
@@ -127,7 +131,7 @@ SCENARIOS = [
         30000,
         15000,
         True,
-        targets=SEND,
+        targets=SEND_100,
     ),
     Scenario(
         "send-1k",
@@ -136,7 +140,7 @@ SCENARIOS = [
         20000,
         10000,
         True,
-        targets=SEND,
+        targets=SEND_1K,
     ),
     Scenario(
         "send-100-inproc",

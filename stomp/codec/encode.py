@@ -69,14 +69,34 @@ _LINE_CACHE_SIZE: Final = 2048
 _LINE_CACHE_VALUE: Final = 200
 
 
+# Encoded heads (command, header lines and the blank line), by protocol version and by
+# (command, body length, header items in the dict's order), each with whether it has a
+# content-length line: a producer sends frames of the same shape over and over.  Heads up
+# to _HEAD_CACHE_HEAD bytes; a full table starts over.
+_HEAD_CACHES: Final[dict[str, dict[tuple[Any, ...], tuple[bytes, bool]]]] = {"1.1": {}, "1.2": {}}
+_HEAD_CACHE_SIZE: Final = 512
+_HEAD_CACHE_HEAD: Final = 1024
+
+
 def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes | None:
     # The common case of escaped frames: str names and values (``None`` values left out),
     # written line by line from the cache.  None when the general path must decide (other
     # value types, an empty name, a NUL in a body without content-length, a header that
     # cannot be encoded ...).
-    cache = _LINE_CACHES.get(version)
-    if cache is None:  # (not a version name: the general path treats it as 1.2)
+    heads = _HEAD_CACHES.get(version)
+    if heads is None:  # (not a version name: the general path treats it as 1.2)
         return None
+    key: tuple[Any, ...] | None = (cmd, len(body), *headers.items())
+    try:
+        cached = heads.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable value: the general path decides
+        return None
+    if cached is not None:
+        head, length = cached
+        if length or b"\0" not in body:
+            return b"".join((head, body, b"\0"))
+        return None
+    cache = _LINE_CACHES[version]
     try:
         names = sorted(headers)
     except TypeError:
@@ -108,9 +128,12 @@ def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str)
     if not length and b"\0" in body:
         return None
     append(b"\n")
-    append(body)
-    append(b"\0")
-    return b"".join(parts)
+    head = b"".join(parts)
+    if len(head) <= _HEAD_CACHE_HEAD:
+        if len(heads) >= _HEAD_CACHE_SIZE:
+            heads.clear()
+        heads[key] = (head, length)  # type: ignore[index]
+    return b"".join((head, body, b"\0"))
 
 
 def _encode_general(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes:

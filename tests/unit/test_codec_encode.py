@@ -440,3 +440,60 @@ def test_line_cache_stays_bounded() -> None:
     long = "v" * (codec._LINE_CACHE_VALUE + 1)
     assert enc("SEND", {"long": long}) == f"SEND\nlong:{long}\n\n\0".encode()
     assert ("long", long) not in cache  # long values are encoded every time, not kept
+
+
+# ---------------------------------------------------------------------------------------
+# The cache of encoded heads (command and header lines)
+# ---------------------------------------------------------------------------------------
+
+
+@ESCAPING
+def test_a_cached_head_is_written_with_each_frames_own_body(version) -> None:
+    headers = {"destination": "/queue/a", "content-type": "text/plain"}
+    for body in ["abc", "xyz", "abcd"]:
+        expected = f"SEND\ncontent-type:text/plain\ndestination:/queue/a\n\n{body}\0"
+        assert enc("SEND", headers, body, version) == expected.encode()
+
+
+@ESCAPING
+def test_a_cached_head_without_content_length_never_cuts_a_body_with_a_nul(version) -> None:
+    # Same command, headers and body length: the second body holds a NUL, so it needs a
+    # content-length the cached head does not have.
+    headers = {"destination": "/queue/a"}
+    assert enc("SEND", headers, "abc", version) == b"SEND\ndestination:/queue/a\n\nabc\0"
+    data = enc("SEND", headers, "a\0c", version)
+    assert data == b"SEND\ncontent-length:3\ndestination:/queue/a\n\na\0c\0"
+    assert decode(data, version)[0][2] == b"a\0c"
+
+
+def test_a_cached_head_follows_every_header_change() -> None:
+    headers = {"destination": "/queue/a", "content-length": 3}
+    assert enc("SEND", headers, "abc") == b"SEND\ncontent-length:3\ndestination:/queue/a\n\nabc\0"
+    headers["destination"] = "/queue/b"
+    assert enc("SEND", headers, "abc") == b"SEND\ncontent-length:3\ndestination:/queue/b\n\nabc\0"
+    headers["receipt"] = "r-1"
+    assert (
+        enc("SEND", headers, "abc")
+        == b"SEND\ncontent-length:3\ndestination:/queue/b\nreceipt:r-1\n\nabc\0"
+    )
+    del headers["receipt"]
+    headers["destination"] = None  # (left out)
+    assert enc("SEND", headers, "abc") == b"SEND\ncontent-length:3\n\nabc\0"
+    assert enc("ACK", {"id": "1"}) == b"ACK\nid:1\n\n\0"
+    assert enc("NACK", {"id": "1"}) == b"NACK\nid:1\n\n\0"
+
+
+def test_unhashable_header_values_are_still_written() -> None:
+    assert enc("SEND", {"x": ["a", "b"]}) == b"SEND\nx:['a', 'b']\n\n\0"
+
+
+def test_head_cache_stays_bounded() -> None:
+    from stomp.codec import encode as codec
+
+    heads = codec._HEAD_CACHES["1.2"]
+    for i in range(3 * codec._HEAD_CACHE_SIZE):
+        assert enc("SEND", {"id": f"m-{i}"}, "b") == f"SEND\nid:m-{i}\n\nb\0".encode()
+        assert len(heads) <= codec._HEAD_CACHE_SIZE
+    long = {"x": "v" * codec._HEAD_CACHE_HEAD}
+    assert enc("SEND", long, "b") == f"SEND\nx:{long['x']}\n\nb\0".encode()
+    assert ("SEND", 1, ("x", long["x"])) not in heads  # long heads are not kept
