@@ -27,6 +27,10 @@ batched here, in user space, and the rules are:
   connection closing, from any thread) releases every waiting ``write()`` and ``flush()``.
 * **Exit.**  The frames still queued when the interpreter exits are written (at most
   :data:`EXIT_FLUSH_TIMEOUT` seconds for all connections together).
+* **Locks.**  On the common paths no call is made while the writer's lock is held: a call
+  is where the interpreter may switch threads, and a thread switched out while holding
+  the lock makes every other sender block on it and hand the GIL around once per frame (a
+  lock convoy).  The writer thread waits for its wake-up on a C queue, outside the lock.
 * **Interrupts.**  On the main thread Python raises ``KeyboardInterrupt`` (and whatever a
   signal handler raises) between any two steps, also just after the operating system
   took some bytes.  The write function records each amount the OS took in C, before such
@@ -43,6 +47,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import queue
 import threading
 import time
 import weakref
@@ -119,7 +124,8 @@ class FrameWriter:
         self._name = name
         self._clock = clock
         self._lock = threading.Lock()
-        self._work = threading.Condition(self._lock)  # the writer thread waits here
+        # The writer thread waits for a token here (see "Locks" in the module docstring).
+        self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._progress = threading.Condition(self._lock)  # flush() and write() wait here
         self._queue: list[bytes] = []
         self._queued_bytes = 0
@@ -134,6 +140,7 @@ class FrameWriter:
         # The batch being written and the progress of its write (None: none).
         self._in_flight: tuple[list[bytes], list[int]] | None = None
         self._writing_since = 0.0  # clock() when the write under way started
+        self._waiting = 0  # threads waiting on _progress
         _live.add(self)
 
     # -- state ----------------------------------------------------------------------------
@@ -171,20 +178,25 @@ class FrameWriter:
             OSError: the write this call made failed (the connection is closed).
         """
         size = len(data)
-        with self._lock:
-            self._check_open()
+        now = self._clock()
+        with self._lock:  # (no call on the common paths: see "Locks" in the module docstring)
+            if self._error is not None or self._closed:
+                self._check_open()
             if self._queued_bytes > self.high_water:
                 self._wait_below_high_water()  # before queueing: a timeout sends nothing
                 self._check_open()  # (closed meanwhile: the queue was dropped)
             self._queued_bytes += size
             self._queued_total += size
-            self._queue.append(data)
-            if self._writing or self._signalled:
+            self._queue += (data,)
+            if self._writing or (self._signalled and self._thread is not None):
                 return  # whoever writes now takes it
-            if self._clock() - self._last_write < COALESCE_WINDOW:
-                self._signal()
-                return
-        self._write_queued()
+            batched = now - self._last_write < COALESCE_WINDOW
+            if batched:
+                self._signalled = True
+        if batched:
+            self._wake()
+        else:
+            self._write_queued()
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once every byte queued before this call was handed to the operating
@@ -218,7 +230,7 @@ class FrameWriter:
                             f"flush: {target - self._written_total} bytes not written within "
                             f"{timeout} s"
                         )
-                    self._progress.wait(_RECHECK if remaining is None else min(remaining, _RECHECK))
+                    self._wait_for_progress(remaining)
                     continue
             self._write_queued()
 
@@ -229,8 +241,8 @@ class FrameWriter:
             self._closed = True
             self._queue.clear()
             self._queued_bytes = 0
-            self._work.notify_all()
             self._progress.notify_all()
+        self._wakeups.put(None)  # (the writer thread, if waiting, sees it is closed)
         _live.discard(self)
 
     def join(self, timeout: float | None = None) -> bool:
@@ -251,39 +263,41 @@ class FrameWriter:
         if self._closed:
             raise NotConnectedException("not connected: the connection is closed")
 
-    def _signal(self) -> None:
-        # Hand the queue to the writer thread (under the lock).
-        self._signalled = True
+    def _wake(self) -> None:
+        # Wake the writer thread (starting it the first time), after setting _signalled
+        # under the lock, and called without it.
         if self._thread is None:
-            thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread = thread
-            thread.start()
-        else:
-            self._work.notify()
+            with self._lock:
+                if self._thread is None:
+                    thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                    thread.start()
+                    self._thread = thread
+                    return
+        self._wakeups.put(None)
 
-    def _take(self) -> None:
-        # (under the lock) Claim the queue for this thread to write.  Only stores: no
-        # exception can be raised between them (see "Interrupts" in the module docstring).
-        self._in_flight = (self._queue, [])
-        self._queue = []
-        self._queued_bytes = 0
-        self._writing = True
-
-    def _write_queued(self) -> None:
+    def _write_queued(self, by_writer_thread: bool = False) -> None:
         # Write what is queued, unless another thread is writing (called without the
         # lock).  A write error is reported once and closes the connection; an exception
         # from elsewhere (KeyboardInterrupt) leaves the stream whole (see _recover).
         try:
+            started = self._clock()
             with self._lock:
                 if self._writing or not self._queue:
                     return
-                self._take()
-                self._writing_since = self._clock()
-            batch, progress = self._in_flight  # type: ignore[misc]
+                # Claim the queue.  Only stores: no exception can be raised between them
+                # (see "Interrupts" in the module docstring).
+                self._in_flight = (self._queue, [])
+                self._queue = []
+                self._queued_bytes = 0
+                self._writing = True
+                self._signalled = False
+                self._writing_since = started
+            batch, progress = self._in_flight
             data = batch[0] if len(batch) == 1 else b"".join(batch)
             size = len(data)
             self._write_all(data, progress)
             now = self._clock()
+            wake = False
             with self._lock:
                 # (stores only, then the notifications)
                 self._written_total += size
@@ -291,8 +305,14 @@ class FrameWriter:
                 self._in_flight = None
                 self._writing = False
                 if self._queue and not self._signalled:
-                    self._signal()  # queued meanwhile: the writer thread takes it
-                self._progress.notify_all()
+                    # Queued meanwhile: for the writer thread (which, when it is the one
+                    # here, goes on by itself).
+                    self._signalled = True
+                    wake = not by_writer_thread
+                if self._waiting:
+                    self._progress.notify_all()
+            if wake:
+                self._wake()
         except BaseException as exc:
             self._recover(exc)
 
@@ -300,6 +320,7 @@ class FrameWriter:
         # After an exception in _write_queued: settle the batch in flight by its recorded
         # progress, then re-raise (as NotConnectedException if the connection was closed
         # meanwhile).
+        first = failed = False
         with self._lock:
             flight, self._in_flight = self._in_flight, None
             if flight is None:  # nothing taken, or all settled already
@@ -312,23 +333,25 @@ class FrameWriter:
             if done >= total:  # it all went out: only the bookkeeping was interrupted
                 self._written_total += total
                 self._last_write = self._clock()
-                if self._queue and not self._signalled:
-                    self._signal()
-                raise exc
-            if not isinstance(exc, Exception) and not self._closed:
+            elif not isinstance(exc, Exception) and not self._closed:
                 # Interrupted (KeyboardInterrupt, SystemExit): the rest goes out later.
                 rest = b"".join(batch)[done:]
                 self._written_total += done
                 self._queue.insert(0, rest)
                 self._queued_bytes += len(rest)
-                self._signal()
-                raise exc
-            first = self._error is None and not self._closed
-            if first:
-                self._error = exc
+            else:  # the write failed
+                failed = True
+                first = self._error is None and not self._closed
+                if first:
+                    self._error = exc
+            wake = not failed and bool(self._queue) and not self._signalled
+            if wake:
+                self._signalled = True
+        if wake:
+            self._wake()
         if first:
             self._on_error(exc)
-        elif isinstance(exc, OSError):
+        elif failed and isinstance(exc, OSError):
             raise NotConnectedException(f"not connected: {exc}") from exc
         raise exc
 
@@ -344,20 +367,33 @@ class FrameWriter:
                     f"{self._queued_bytes} bytes queued (high-water mark {self.high_water}) "
                     f"did not drain within {timeout} s: the broker is not reading"
                 )
+            self._wait_for_progress(remaining)
+
+    def _wait_for_progress(self, remaining: float | None) -> None:
+        # (under the lock) Wait for a write to end, at most ``remaining`` seconds.
+        self._waiting += 1
+        try:
             self._progress.wait(_RECHECK if remaining is None else min(remaining, _RECHECK))
+        finally:
+            self._waiting -= 1
 
     def _run(self) -> None:
-        # The writer thread: write whatever is queued, in batches, until closed.
+        # The writer thread: write whatever is queued, in batches, until closed.  It waits
+        # for a token on _wakeups (not under the lock); whoever sets _signalled puts one.
         while True:
             with self._lock:
-                while not self._closed and (self._writing or not self._queue):
-                    self._signalled = False
-                    self._work.wait(_RECHECK)
                 if self._closed or self._error is not None:
                     return
-                self._signalled = False
+                work = not self._writing and bool(self._queue)
+                self._signalled = work  # (true until the queue is claimed)
+            if not work:
+                try:
+                    self._wakeups.get(timeout=_RECHECK)
+                except queue.Empty:
+                    pass
+                continue
             try:
-                self._write_queued()
+                self._write_queued(by_writer_thread=True)
             except BaseException as exc:  # reported through on_error
                 _log.debug("writer thread ends: %s", exc)
                 return

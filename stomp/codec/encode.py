@@ -43,6 +43,18 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     cmd = frame.cmd
     if not cmd:
         return b"\n"
+    body = body_bytes(frame.body)
+    headers = frame.headers
+    heads = _HEAD_CACHES.get(version)
+    if heads is not None:
+        # A head cached for the same command, body length and headers (only frames that
+        # passed every check below are cached): the frame is that head and its body.
+        try:
+            cached = heads.get((cmd, len(body), *headers.items()))
+        except TypeError:  # an unhashable value: the paths below decide
+            cached = None
+        if cached is not None and (cached[1] or b"\0" not in body):
+            return b"".join((cached[0], body, b"\0"))
     if cmd not in COMMANDS:  # (the standard commands need no checks)
         if "\n" in cmd or "\r" in cmd or "\0" in cmd:
             raise FrameError(f"command {cmd!r} contains a line end or NUL")
@@ -51,8 +63,6 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
                 cmd.encode("utf-8")
             except UnicodeEncodeError:
                 raise FrameError(f"command {cmd!r} is not valid Unicode") from None
-    body = body_bytes(frame.body)
-    headers = frame.headers
     if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
         encoded = _encode_common(cmd, headers, body, version)
         if encoded is not None:
@@ -83,18 +93,14 @@ def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str)
     # written line by line from the cache.  None when the general path must decide (other
     # value types, an empty name, a NUL in a body without content-length, a header that
     # cannot be encoded ...).
+    # (encode_frame looked for a cached head first)
     heads = _HEAD_CACHES.get(version)
     if heads is None:  # (not a version name: the general path treats it as 1.2)
         return None
-    key: tuple[Any, ...] | None = (cmd, len(body), *headers.items())
+    key = (cmd, len(body), *headers.items())
     try:
-        cached = heads.get(key)  # type: ignore[arg-type]
+        hash(key)
     except TypeError:  # an unhashable value: the general path decides
-        return None
-    if cached is not None:
-        head, length = cached
-        if length or b"\0" not in body:
-            return b"".join((head, body, b"\0"))
         return None
     cache = _LINE_CACHES[version]
     try:
@@ -132,7 +138,7 @@ def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str)
     if len(head) <= _HEAD_CACHE_HEAD:
         if len(heads) >= _HEAD_CACHE_SIZE:
             heads.clear()
-        heads[key] = (head, length)  # type: ignore[index]
+        heads[key] = (head, length)
     return b"".join((head, body, b"\0"))
 
 

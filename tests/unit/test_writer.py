@@ -206,6 +206,29 @@ def test_order_and_integrity_under_eight_threads(make_writer) -> None:
         assert mine == list(range(count))  # each thread's frames in its order
 
 
+def test_every_frame_goes_out_without_a_further_call(make_writer) -> None:
+    # Bursts from four threads, with pauses around the batching window, and no flush:
+    # every frame is written soon after (a lost wake-up of the writer thread would leave
+    # frames queued until its periodic re-check, a second later).
+    writer, sink, _ = make_writer()
+    rounds, burst = 40, 25
+
+    def sender(n: int) -> None:
+        for r in range(rounds):
+            for i in range(burst):
+                writer.write(b"<%d:%d:%d>" % (n, r, i))
+            time.sleep(0.0001 * (r % 4))
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert wait_until(lambda: not writer.busy, 0.5), f"{writer.queued_bytes} bytes stranded"
+    frames = sink.data.decode().strip("<>").split("><")
+    assert len(frames) == 4 * rounds * burst
+
+
 # -- flush -------------------------------------------------------------------------------
 
 
