@@ -2,7 +2,9 @@
 the embedded one: frames from many threads on one connection arrive whole and in each
 thread's order; a burst is all written before DISCONNECT, and at interpreter exit; a send
 with a receipt and the frames before it are on their way when it returns (the broker's
-receipt proves it); a write error closes the connection and the next call raises."""
+receipt proves it); a write error closes the connection and the next call raises; and a
+broker that stops reading (RabbitMQ under a memory alarm, ActiveMQ's producer flow
+control) bounds the queue and the send."""
 
 from __future__ import annotations
 
@@ -18,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.brokers import missing
 from support.fakebroker import EventLog
 
 import stomp
 from brokerinfo import ACTIVEMQ, EMBEDDED, RABBITMQ, RABBITMQ_WEB_STOMP, Broker
-from stomp.exception import NotConnectedException
+from stomp.exception import NotConnectedException, SendTimeoutException
 
 WAIT = 20.0
 REPO = Path(__file__).resolve().parents[2]
@@ -208,3 +211,80 @@ def test_a_write_error_closes_the_connection_and_the_next_call_raises(
     with pytest.raises(NotConnectedException):
         producer.send(_queue(), "next")
     assert log.count("disconnected") == 1
+
+
+# -- a broker that stops reading -----------------------------------------------------------
+
+
+def _rabbitmqctl(*args: str) -> None:
+    done = subprocess.run(
+        [str(REPO / "scripts" / "brokers"), "rabbitmqctl", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        missing(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip()[-300:]}")
+
+
+@pytest.fixture(params=["rabbitmq", "activemq"])
+def stalling(request: pytest.FixtureRequest) -> Iterator[tuple[Target, str, Any]]:
+    """``(target, queue, stall)``: a broker, a queue, and ``stall()``, after which the
+    broker stops reading from a connection that sends to that queue.
+
+    RabbitMQ: ``stall()`` sets the memory high watermark to 0, which raises its memory
+    alarm (cleared afterwards).  ActiveMQ: queues named ``stompng.flow.*`` have a 256 KiB
+    memory limit with producer flow control (tests/broker-configs/activemq/activemq.xml);
+    once it is full the broker stops reading by itself."""
+    target = TARGETS[request.param]
+    request.getfixturevalue(target.fixture)
+    raised: list[bool] = []
+
+    def stall() -> None:
+        if request.param == "rabbitmq":
+            raised.append(True)
+            _rabbitmqctl("set_vm_memory_high_watermark", "0")
+
+    queue = f"/queue/stompng.flow.{uuid.uuid4().hex[:12]}"
+    yield target, queue, stall
+    if raised:
+        _rabbitmqctl("set_vm_memory_high_watermark", "0.4")  # (RabbitMQ's default, ours too)
+
+
+def test_a_broker_that_stops_reading_bounds_the_queue_and_the_send(stalling: Any) -> None:
+    target, queue, stall = stalling
+    broker = target.broker
+    conn = target.connection()
+    log = EventLog()
+    conn.set_listener("log", log)
+    conn.connect(broker.login, broker.passcode, wait=True)
+    transport = conn.transport
+    transport.high_water = 256 * 1024
+    transport.send_timeout = 3.0
+    writer = transport._writer
+    stall()
+    peak = [0]
+    outcome: list[BaseException] = []
+
+    def fill() -> None:
+        try:
+            while True:
+                conn.send(queue, "x" * 65536)
+                peak[0] = max(peak[0], writer.queued_bytes)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    # Two senders: while one writes (and blocks), the other queues up to the mark.
+    fillers = [threading.Thread(target=fill, name=f"filler-{n}") for n in range(2)]
+    for filler in fillers:
+        filler.start()
+    for filler in fillers:
+        filler.join(WAIT * 3)
+        assert not filler.is_alive(), "a send to a broker that stopped reading did not end"
+    assert len(outcome) == 2
+    assert all(isinstance(e, (SendTimeoutException, NotConnectedException)) for e in outcome)
+    assert any(isinstance(e, SendTimeoutException) for e in outcome)
+    assert transport.high_water < peak[0] <= transport.high_water + 65536 + 300
+    log.wait_for("disconnected", timeout=WAIT)
+    with pytest.raises(NotConnectedException):
+        conn.send(queue, "next")
