@@ -33,7 +33,21 @@ class SendTimeoutException(StompException, TimeoutError):
 
 
 class ConnectFailedException(StompException):
-    """The connection could not be established, or the broker refused it."""
+    """The connection could not be established, or the broker refused it.
+
+    The message says why, on one line: the host, then the broker's reason (the ERROR
+    frame's ``message`` header and the first line of its body, which is where RabbitMQ
+    tells a wrong password from a missing virtual host) and, where the cause is a common
+    one, a hint (no ``vhost`` for RabbitMQ, an HTTP port instead of a STOMP one).
+
+    Attributes:
+        frame: the ERROR frame by which the broker refused the connection, or ``None``
+            (it could not be reached, closed the connection, or did not answer).
+    """
+
+    def __init__(self, *args: Any, frame: Any = None) -> None:
+        super().__init__(*args)
+        self.frame = frame
 
 
 class InterruptedException(StompException):

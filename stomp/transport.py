@@ -148,6 +148,34 @@ def is_eol_default(c: bytes) -> bool:
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
+def refusal_reason(frame: Frame) -> str:
+    """Why an ERROR frame refuses, on one line: its ``message`` header, and the first line
+    of its body when that says more (RabbitMQ: ``Bad CONNECT`` / ``Access refused for
+    user 'guest'`` or ``Virtual host '127.0.0.1' access denied``)."""
+    message = " ".join(str(frame.headers.get("message") or "").split())
+    body = frame.body
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        body = bytes(body).decode("utf-8", "replace")
+    lines = [" ".join(line.split()) for line in str(body or "").splitlines()]
+    first = next((line for line in lines if line), "")
+    if not message:
+        return first or "ERROR frame"
+    if first and first != message:
+        return f"{message} ({first})"
+    return message
+
+
+def _not_stomp(data: bytes, error: Exception | None) -> str:
+    # Why the first bytes of a connection were not STOMP, for the error connect() raises.
+    if data.startswith(b"HTTP/"):
+        status = data.split(b"\n", 1)[0].strip().decode("latin-1")
+        return (
+            f"the server answered in HTTP ({status}): this is an HTTP port, not a STOMP one "
+            "(RabbitMQ's STOMP port is 61613; for STOMP over WebSocket use stomp.WSConnection)"
+        )
+    return f"what it sent is not STOMP ({error})"
+
+
 def _decoding_rules(version: str) -> str:
     # STOMP 1.0 has no header escaping, but RabbitMQ escapes 1.0 headers as in 1.1 and
     # stomp.py unescapes them in every version: 1.0 frames are decoded with 1.1's rules
@@ -219,6 +247,8 @@ class BaseTransport(ListenerDispatch):
         self._io_exited.set()
         self._heartbeater: Heartbeater | None = None
         self._error_message: str | None = None
+        self._refusal: Frame | None = None  # the ERROR frame refusing the connection
+        self._ended_because: str | None = None  # why it ended before CONNECTED, if known
         self._last_peer: tuple[str, int] | None = None  # kept after the socket closed
         self._decoder = FrameDecoder(self.version, auto_decode=auto_decode)
         # The socket transports write through a FrameWriter (see _open_writer).
@@ -268,6 +298,7 @@ class BaseTransport(ListenerDispatch):
             with self._connect_condition:
                 self.connection_error = True
                 self._error_message = frame.headers.get("message") or "ERROR frame"
+                self._refusal = frame
                 self._connect_condition.notify_all()
         if frame_type in _NO_ARGUMENT:
             self._call(frame_type)
@@ -366,12 +397,22 @@ class BaseTransport(ListenerDispatch):
                     )
                 self._connect_condition.wait(remaining)
             if self.connection_error:
-                raise ConnectFailedException(
-                    f"{self._describe_peer()} refused the connection: {self._error_message}"
+                refusal = self._refusal
+                reason = (
+                    refusal_reason(refusal) if refusal is not None else self._error_message or ""
                 )
+                text = f"{self._describe_peer()} refused the connection: {reason}"
+                if self.vhost is None and "virtual host" in reason.lower():
+                    text += (
+                        " - give the virtual host with vhost=... (RabbitMQ's default one: "
+                        'vhost="/"; without it the host name is sent as the virtual host)'
+                    )
+                raise ConnectFailedException(text, frame=refusal)
             if not self.running or not self.connected:
+                because = self._ended_because
                 raise ConnectFailedException(
                     f"the connection to {self._describe_peer()} ended before CONNECTED"
+                    + (f": {because}" if because else "")
                 )
 
     def _describe_peer(self) -> str:
@@ -395,6 +436,8 @@ class BaseTransport(ListenerDispatch):
             self.connected = False
             self.connection_error = False
             self._error_message = None
+            self._refusal = None
+            self._ended_because = None
             try:
                 self.attempt_connection()
             except BaseException:
@@ -556,6 +599,7 @@ class BaseTransport(ListenerDispatch):
         receive = self.receive
         deliver = self._deliver
         error: FrameError | None = None
+        first = b""  # the start of what the peer sent (to say what it was if not STOMP)
         try:
             while self.running and generation == self._generation:
                 try:
@@ -568,6 +612,8 @@ class BaseTransport(ListenerDispatch):
                     break
                 if not data:
                     break
+                if not first:
+                    first = data[:200]
                 self.last_received = time.monotonic()
                 try:
                     frames = feed(data)
@@ -582,6 +628,8 @@ class BaseTransport(ListenerDispatch):
                     )
                     break
         finally:
+            if not self.connected and (error is not None or first.startswith(b"HTTP/")):
+                self._ended_because = _not_stomp(first, error)
             _log.debug("io loop ended")
             try:
                 self._call("receiver_loop_completed", None)

@@ -32,6 +32,7 @@ from stomp.colours import BOLD, NO_COLOUR
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.exception import ConnectFailedException, NotConnectedException
 from stomp.listener import ConnectionListener, StatsListener
+from stomp.transport import refusal_reason
 
 __all__ = ["HISTORY_FILE", "StompCLI", "SubscriptionInfo", "api_version"]
 
@@ -264,15 +265,12 @@ class StompCLI(cmd.Cmd, ConnectionListener):
 
     def _refusal_text(self, exc: Exception, host: str, port: Any) -> str:
         # One line: who refused, the ERROR's message header and the first line of its body.
+        # (Without an ERROR frame, the library's message: it names the cause when it knows
+        # one, e.g. an HTTP port.)
         frame = self._refusal
         if frame is None:
             return " ".join(str(exc).split())
-        message = str(frame.headers.get("message", "")).strip()
-        body = body_text(frame.body).strip().splitlines()
-        text = f"{host}:{port} refused the connection: {message or 'ERROR frame'}"
-        if body and body[0].strip() != message:
-            text += f" ({body[0].strip()})"
-        return " ".join(text.split())
+        return f"{host}:{port} refused the connection: {refusal_reason(frame)}"
 
     def _file_body(self, frame: Frame) -> Any:
         # A sendfile message: save the file, show where.  None: print the body as is.

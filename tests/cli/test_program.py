@@ -27,6 +27,7 @@ from cliutil import (
     queue_contents,
 )
 from support.fakebroker import FakeBroker
+from support.httpstub import HTTPStub
 
 from brokerinfo import Broker
 
@@ -115,6 +116,21 @@ def test_stomp_12_on_rabbitmq_needs_a_vhost(run_stomp, rabbitmq: Broker) -> None
     result = run_stomp(*login_args(rabbitmq, "1.2"), input="ver\n")
     assert result.returncode == 0
     assert "9.0.0 [Protocol version 1.2]" in result.stdout
+
+
+def test_an_http_port_is_named_as_such(run_stomp) -> None:
+    """The library's hint reaches the user: one line, status 1."""
+    stub = HTTPStub()
+    try:
+        result = run_stomp("-H", "127.0.0.1", "-P", str(stub.port))
+    finally:
+        stub.close()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"stomp: the connection to 127.0.0.1:{stub.port} ended before CONNECTED: the server "
+        "answered in HTTP (HTTP/1.1 400 Bad Request): this is an HTTP port, not a STOMP one "
+        "(RabbitMQ's STOMP port is 61613; for STOMP over WebSocket use stomp.WSConnection)\n"
+    )
 
 
 # -- the interactive shell through pipes ------------------------------------------------------
