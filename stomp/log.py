@@ -149,3 +149,33 @@ def mask_passcode_text(lines: object) -> str:
     elif isinstance(lines, tuple):
         lines = tuple(_mask_line(item) for item in lines)
     return PASSCODE_RE.sub(_MASKED_LINE, str(lines))
+
+
+# ---------------------------------------------------------------------------------------
+# Bodies
+# ---------------------------------------------------------------------------------------
+
+#: The longest body (characters or bytes) a debug log line shows whole.
+LOG_BODY_LIMIT: Final = 200
+
+
+def shorten(body: Any, limit: int = LOG_BODY_LIMIT) -> Any:
+    """A frame body fit for a log line: as it is up to ``limit`` characters (or bytes),
+    else its first ``limit`` and a note of its length (``'abc...' (+1000 more)``)."""
+    if isinstance(body, (str, bytes, bytearray)) and len(body) > limit:
+        return _Shortened(body[:limit], len(body) - limit)
+    return body
+
+
+class _Shortened:
+    # The %r of a shortened body: its start's repr, then how much was left out.
+    __slots__ = ("_more", "_start")
+
+    def __init__(self, start: Any, more: int) -> None:
+        self._start = start
+        self._more = more
+
+    def __repr__(self) -> str:
+        return f"{self._start!r}... (+{self._more} more)"
+
+    __str__ = __repr__

@@ -176,6 +176,15 @@ def _not_stomp(data: bytes, error: Exception | None) -> str:
     return f"what it sent is not STOMP ({error})"
 
 
+def _shorten_frame(data: bytes) -> bytes:
+    # A frame's bytes for the debug log: the head whole, at most LOG_BODY_LIMIT of the body.
+    head_end = data.find(b"\n\n")
+    limit = (head_end if head_end >= 0 else 0) + 2 + log.LOG_BODY_LIMIT
+    if len(data) <= limit:
+        return data
+    return data[:limit] + b"... (+%d more bytes)" % (len(data) - limit)
+
+
 def _decoding_rules(version: str) -> str:
     # STOMP 1.0 has no header escaping, but RabbitMQ escapes 1.0 headers as in 1.1 and
     # stomp.py unescapes them in every version: 1.0 frames are decoded with 1.1's rules
@@ -557,6 +566,14 @@ class BaseTransport(ListenerDispatch):
         # The frames of one read, each as process_frame would have it.  When neither
         # process_frame nor notify is overridden or wrapped, the same is done faster:
         # MESSAGE frames, nearly all of them, go from the session straight to the listeners.
+        if _log.isEnabledFor(logging.DEBUG):
+            for frame in frames:
+                _log.debug(
+                    "received frame: %r, headers=%r, body=%r",
+                    frame.cmd,
+                    log.mask_passcode(frame.headers),
+                    log.shorten(frame.body),
+                )
         process = self.process_frame
         try:
             fast = process.__func__ is _PROCESS_FRAME and self.notify.__func__ is _NOTIFY  # type: ignore[attr-defined]
@@ -654,7 +671,7 @@ class BaseTransport(ListenerDispatch):
             session.sent(frame)
         data = encode_frame(frame, session.version)
         if _log.isEnabledFor(logging.DEBUG):
-            _log.debug("sending frame: %s", log.mask_passcode_text([data]))
+            _log.debug("sending frame: %s", log.mask_passcode_text([_shorten_frame(data)]))
         self.send(data)
         if awaited and (cmd in _FLUSHED_COMMANDS or "receipt" in frame.headers):
             # The caller is about to wait for the answer: out with it, and all before it.
