@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from stomp import heartbeat
-from stomp.cli.shell import StompCLI, api_version
+from stomp.cli.shell import StompCLI, version_text
 from stomp.exception import StompException
 
 __all__ = ["USAGE", "do_nothing_loop", "heartbeat_pattern", "main"]
@@ -33,7 +33,7 @@ Usage:
 
 Options:
     -h, --help                  Show this help and exit.
-    --version                   Show the version (of the stomp.py API) and exit.
+    --version                   Show the version (stomp-ng's, and stomp.py's API) and exit.
     -H, --host <host>           Hostname or IP address of the broker [default: localhost]
     -P, --port <port>           Port of the broker's STOMP listener [default: 61613]
     -U, --user <user>           Login (no login header is sent without it).
@@ -97,7 +97,7 @@ def _parse(argv: list[str] | None) -> dict[str, Any] | int:
     from docopt import DocoptExit, docopt
 
     try:
-        return dict(docopt(USAGE, argv, version=api_version()))
+        return dict(docopt(USAGE, argv, version=version_text()))
     except DocoptExit as exc:
         message = str(exc).split("\n", 1)[0]
         unmatched = re.findall(r"'([^']+)'", message) if "unmatched" in message else []

@@ -34,7 +34,7 @@ from stomp.exception import ConnectFailedException, NotConnectedException
 from stomp.listener import ConnectionListener, StatsListener
 from stomp.transport import refusal_reason
 
-__all__ = ["HISTORY_FILE", "StompCLI", "SubscriptionInfo", "api_version"]
+__all__ = ["HISTORY_FILE", "StompCLI", "SubscriptionInfo", "api_version", "version_text"]
 
 _log = logging.getLogger("stomp.py")
 
@@ -51,6 +51,12 @@ def api_version() -> str:
     (stomp.py's API level), dotted also after :func:`stomp.tuple_version`."""
     version: Any = stomp.__version__
     return ".".join(str(part) for part in version) if isinstance(version, tuple) else str(version)
+
+
+def version_text() -> str:
+    """What ``--version`` and ``version`` print: stomp-ng's own version and the stomp.py
+    version whose API it provides, e.g. ``stomp-ng 0.1.0 (stomp.py 9.0.0 API)``."""
+    return f"stomp-ng {stomp.__ng_version__} (stomp.py {api_version()} API)"
 
 
 @dataclass
@@ -558,7 +564,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
 
     def do_version(self, args: str) -> None:
         """Show the versions."""
-        self._out(f"{BOLD}{api_version()} [Protocol version {self.conn.version}]{NO_COLOUR}")
+        self._out(f"{BOLD}{version_text()} [Protocol version {self.conn.version}]{NO_COLOUR}")
 
     do_ver = do_version
 

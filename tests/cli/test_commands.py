@@ -17,6 +17,7 @@ import pytest
 from cliutil import Output, consumer, publish, queue_contents
 from support.fakebroker import FakeBroker
 
+import stomp
 from brokerinfo import Broker
 from stomp.colours import BOLD, GREEN, NO_COLOUR, RED
 
@@ -185,7 +186,10 @@ def test_sendfile_errors(make_cli, fake_broker: FakeBroker, tmp_path: Path, monk
 def test_version(make_cli, fake_broker: FakeBroker, command: str, version: str) -> None:
     cli = make_cli(fake_broker, version)
     cli.onecmd(command)
-    assert cli.stdout.text.endswith(f"{BOLD}9.0.0 [Protocol version {version}]{NO_COLOUR}\n")
+    assert cli.stdout.text.endswith(
+        f"{BOLD}stomp-ng {stomp.__ng_version__} (stomp.py 9.0.0 API) [Protocol version {version}]"
+        f"{NO_COLOUR}\n"
+    )
 
 
 # -- ack / nack -------------------------------------------------------------------------------
@@ -357,7 +361,8 @@ def test_cmdloop_reads_stdin_until_eof(make_cli, fake_broker: FakeBroker) -> Non
     cli = make_cli(fake_broker, stdin=io.StringIO("ver\n\nsubscribe /queue/a\n"))
     cli.cmdloop()
     assert cli.stdout.text.endswith(
-        f"> {BOLD}9.0.0 [Protocol version 1.1]{NO_COLOUR}\n> > "
+        f"> {BOLD}stomp-ng {stomp.__ng_version__} (stomp.py 9.0.0 API) [Protocol version 1.1]"
+        f"{NO_COLOUR}\n> > "
         "Subscribing to '/queue/a' with acknowledge set to 'auto', id set to '1'\n"
         "> Shutting down, please wait\n"
     )

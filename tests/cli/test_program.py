@@ -29,6 +29,7 @@ from cliutil import (
 from support.fakebroker import FakeBroker
 from support.httpstub import HTTPStub
 
+import stomp
 from brokerinfo import Broker
 
 SCRIPT = Path(sys.executable).with_name("stomp")
@@ -39,7 +40,8 @@ SCRIPT = Path(sys.executable).with_name("stomp")
 
 def test_version(run_stomp) -> None:
     result = run_stomp("--version")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "9.0.0\n", "")
+    expected = f"stomp-ng {stomp.__ng_version__} (stomp.py 9.0.0 API)\n"
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected, "")
 
 
 def test_help_lists_every_option(run_stomp) -> None:
@@ -115,7 +117,7 @@ def test_stomp_12_on_rabbitmq_needs_a_vhost(run_stomp, rabbitmq: Broker) -> None
     )
     result = run_stomp(*login_args(rabbitmq, "1.2"), input="ver\n")
     assert result.returncode == 0
-    assert "9.0.0 [Protocol version 1.2]" in result.stdout
+    assert "(stomp.py 9.0.0 API) [Protocol version 1.2]" in result.stdout
 
 
 def test_an_http_port_is_named_as_such(run_stomp) -> None:
@@ -144,7 +146,7 @@ def test_interactive_session(spawn, broker: Broker, queue: str, version: str) ->
     cli.send(f"send {queue} hello from the shell")
     cli.expect("\nhello from the shell\n")
     cli.send("ver")
-    cli.expect(f"9.0.0 [Protocol version {version}]")
+    cli.expect(f"(stomp.py 9.0.0 API) [Protocol version {version}]")
     cli.close_stdin()
     assert cli.wait() == 0
     assert cli.stdout.endswith("> Shutting down, please wait\n")
@@ -241,7 +243,7 @@ def test_tls(run_stomp, make_fake, tls_files: tuple[str, Any]) -> None:
     broker = make_fake(tls_context=context)
     ok = run_stomp(*fake_args(broker), "--ssl", "--ssl-ca-file", ca_file, input="ver\n")
     assert ok.returncode == 0, ok.stderr
-    assert "9.0.0 [Protocol version 1.1]" in ok.stdout
+    assert "(stomp.py 9.0.0 API) [Protocol version 1.1]" in ok.stdout
     insecure = run_stomp(*fake_args(broker), "--ssl", "--ssl-insecure", input="ver\n")
     assert insecure.returncode == 0, insecure.stderr
     refused = run_stomp(*fake_args(broker), "--ssl")  # not signed by a CA of the system
@@ -360,7 +362,9 @@ def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--heartbeats", "x"]) == 1
     assert main(["-h"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("9.0.0\nStomp.py command-line client\n")
+    assert captured.out.startswith(
+        f"stomp-ng {stomp.__ng_version__} (stomp.py 9.0.0 API)\nStomp.py command-line client\n"
+    )
     assert captured.err == "stomp: Invalid heartbeats, expecting cx,cy\n"
 
 
