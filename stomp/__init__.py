@@ -14,7 +14,7 @@ The names below are those of stomp.py's package::
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stomp import _version, connect, constants, exception, listener, log, protocol, transport, utils
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
@@ -32,6 +32,11 @@ Connection11 = StompConnection11
 Connection12 = StompConnection12
 Connection = StompConnection11
 
+
+if TYPE_CHECKING:  # (what the names loaded on first use are, for type checkers)
+    from stomp import adapter as adapter
+    from stomp.adapter.ws import WSStompConnection as WSConnection
+    from stomp.adapter.ws import WSStompConnection as WSStompConnection
 
 # Loaded on first use (PEP 562), so that ``import stomp`` neither pays for nor depends on
 # websocket-client: ``stomp.WSConnection`` and ``stomp.adapter`` work as in stomp.py.

@@ -261,11 +261,7 @@ class StompConnection11(BaseConnection, Protocol11):
         heart_beat_receive_scale: float = 1.5,
         bind_host_port: tuple[str, int] | None = None,
     ) -> None:
-        transport = Transport(**pick(Transport.CONNECTION_ARGUMENTS, locals()))
-        BaseConnection.__init__(self, transport)
-        self._protocol.__init__(
-            self, transport, heartbeats, auto_content_length, heart_beat_receive_scale
-        )
+        _open_tcp(self, locals())
 
 
 class StompConnection12(BaseConnection, Protocol12):
@@ -273,4 +269,39 @@ class StompConnection12(BaseConnection, Protocol12):
     :class:`StompConnection11`."""
 
     _protocol: type[Protocol11] = Protocol12
-    __init__ = StompConnection11.__init__
+
+    def __init__(
+        self,
+        host_and_ports: Sequence[tuple[str, int]] | None = None,
+        prefer_localhost: bool = True,
+        try_loopback_connect: bool = True,
+        reconnect_sleep_initial: float = 0.1,
+        reconnect_sleep_increase: float = 0.5,
+        reconnect_sleep_jitter: float = 0.1,
+        reconnect_sleep_max: float = 60.0,
+        reconnect_attempts_max: int = 3,
+        timeout: float | None = None,
+        heartbeats: tuple[int, int] = (0, 0),
+        keepalive: Any = None,
+        vhost: str | None = None,
+        auto_decode: bool = True,
+        encoding: str = "utf-8",
+        auto_content_length: bool = True,
+        heart_beat_receive_scale: float = 1.5,
+        bind_host_port: tuple[str, int] | None = None,
+    ) -> None:
+        _open_tcp(self, locals())
+
+
+def _open_tcp(conn: StompConnection11 | StompConnection12, arguments: dict[str, Any]) -> None:
+    # The constructor of the TCP connections of 1.1 and 1.2: the transport from its share
+    # of the arguments, then the connection and protocol layers.
+    transport = Transport(**pick(Transport.CONNECTION_ARGUMENTS, arguments))
+    BaseConnection.__init__(conn, transport)
+    conn._protocol.__init__(
+        conn,
+        transport,
+        arguments["heartbeats"],
+        arguments["auto_content_length"],
+        arguments["heart_beat_receive_scale"],
+    )

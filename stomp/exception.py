@@ -8,7 +8,10 @@ write the broker does not take.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stomp.codec.frame import Frame
 
 
 class StompException(Exception):
@@ -45,7 +48,7 @@ class ConnectFailedException(StompException):
             (it could not be reached, closed the connection, or did not answer).
     """
 
-    def __init__(self, *args: Any, frame: Any = None) -> None:
+    def __init__(self, *args: Any, frame: Frame | None = None) -> None:
         super().__init__(*args)
         self.frame = frame
 

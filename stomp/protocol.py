@@ -228,7 +228,7 @@ class Protocol10(ConnectionListener):
     def subscribe(
         self,
         destination: str,
-        id: str | None = None,
+        id: str | int | None = None,
         ack: str = "auto",
         headers: dict[str, Any] | None = None,
         **keyword_headers: Any,
@@ -252,7 +252,7 @@ class Protocol10(ConnectionListener):
     def unsubscribe(
         self,
         destination: str | None = None,
-        id: str | None = None,
+        id: str | int | None = None,
         headers: dict[str, Any] | None = None,
         **keyword_headers: Any,
     ) -> None:
@@ -384,7 +384,10 @@ class Protocol11(HeartbeatListener, Protocol10):
                 headers[name] = escape(value, version)
 
     def unsubscribe(  # type: ignore[override]
-        self, id: str | None = None, headers: dict[str, Any] | None = None, **keyword_headers: Any
+        self,
+        id: str | int | None = None,
+        headers: dict[str, Any] | None = None,
+        **keyword_headers: Any,
     ) -> None:
         """Stop the subscription ``id``.
 
@@ -399,7 +402,7 @@ class Protocol11(HeartbeatListener, Protocol10):
     def ack(  # type: ignore[override]
         self,
         id: str,
-        subscription: str | None = None,
+        subscription: str | int | None = None,
         transaction: str | None = None,
         receipt: str | None = None,
         headers: dict[str, Any] | None = None,
@@ -413,7 +416,7 @@ class Protocol11(HeartbeatListener, Protocol10):
     def nack(
         self,
         id: str,
-        subscription: str | None = None,
+        subscription: str | int | None = None,
         transaction: str | None = None,
         receipt: str | None = None,
         headers: dict[str, Any] | None = None,

@@ -112,22 +112,23 @@ class TLSSettings:
     def context(self) -> ssl.SSLContext:
         """The ``SSLContext`` to use: the one given, or one built from the settings."""
         if self.ssl_context is not None:
-            return self.ssl_context
+            given: ssl.SSLContext = self.ssl_context
+            return given
         for path in (self.ca_certs if self.verify else None, self.cert_file, self.key_file):
             # ssl's own error does not say which file is missing.
             if path and not os.path.exists(path):
                 raise FileNotFoundError(errno.ENOENT, "Could not find file", path)
-        ssl = _ssl()
-        context = ssl.SSLContext(self.ssl_version)
+        ssl_module = _ssl()
+        context: ssl.SSLContext = ssl_module.SSLContext(self.ssl_version)
         if self.verify:
-            context.verify_mode = ssl.CERT_REQUIRED
+            context.verify_mode = ssl_module.CERT_REQUIRED
             if self.ca_certs:
                 context.load_verify_locations(self.ca_certs)
             else:
                 context.load_default_certs()
         else:
             context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+            context.verify_mode = ssl_module.CERT_NONE
         if self.cert_file:
             context.load_cert_chain(self.cert_file, self.key_file or self.cert_file, self.password)
         return context

@@ -46,7 +46,8 @@ from stomp import constants as _constants
 from stomp import failover as _failover
 from stomp import log as _log
 from stomp import session as _session
-from stomp.codec import HEARTBEAT_FRAME, Frame  # noqa: F401  (stomp.py's names)
+from stomp.codec import HEARTBEAT_FRAME as HEARTBEAT_FRAME  # (stomp.py's names, re-exported)
+from stomp.codec import Frame as Frame
 from stomp.constants import *  # noqa: F403  (stomp.py re-exports every constant here)
 from stomp.transport import default_create_thread, is_eol_default  # noqa: F401  (as above)
 

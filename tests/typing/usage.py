@@ -1,0 +1,77 @@
+"""A typed user's program, never run: ``mypy --strict tests/typing/usage.py`` checks it (a
+check of ``scripts/run-tests``, the test command).
+
+The ``assert_type`` lines pin what the main calls are to a type checker, so that a public
+class that turns into ``Any`` fails the check.  The calls marked ``# type: ignore[...]`` are
+wrong and must be rejected: with ``warn_unused_ignores`` (part of ``--strict``) an ignore
+that is not needed, because the call was accepted, is itself an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typing_extensions import assert_type
+
+import stomp
+from stomp.adapter.ws import WSStompConnection
+from stomp.connect import StompConnection10, StompConnection11, StompConnection12
+from stomp.exception import ConnectFailedException, SendTimeoutException
+from stomp.utils import Frame
+
+
+class Printer(stomp.ConnectionListener):
+    def on_message(self, frame: Frame) -> None:
+        print(frame.cmd, frame.headers.get("destination"), frame.body)
+
+
+def connections() -> None:
+    assert_type(stomp.Connection12([("127.0.0.1", 61613)], vhost="/"), StompConnection12)
+    assert_type(stomp.Connection11([("127.0.0.1", 61613)], heartbeats=(0, 0)), StompConnection11)
+    assert_type(stomp.Connection([("127.0.0.1", 61613)]), StompConnection11)
+    assert_type(stomp.Connection10([("127.0.0.1", 61613)]), StompConnection10)
+    assert_type(stomp.WSConnection([("127.0.0.1", 15674)], ws_path="/ws"), WSStompConnection)
+
+
+def a_session() -> None:
+    conn = stomp.Connection12([("127.0.0.1", 61613)], heartbeats=(4000, 4000), vhost="/")
+    conn.set_listener("printer", Printer())
+    try:
+        conn.connect("guest", "guest", wait=True)
+    except ConnectFailedException as exc:
+        assert_type(exc.frame, Frame | None)
+        raise
+    assert_type(conn.is_connected(), bool)
+    assert_type(conn.subscribe("/queue/a", id=1, ack="client-individual"), str | None)
+    conn.send("/queue/a", "text", content_type="text/plain", headers={"priority": 4})
+    conn.send("/queue/a", b"\x00bytes", receipt="r-1")
+    conn.ack("ack-id")
+    conn.nack("ack-id")
+    conn.begin("tx-1")
+    conn.send("/queue/a", "in a transaction", transaction="tx-1")
+    conn.commit("tx-1")
+    try:
+        conn.flush(timeout=5.0)
+    except SendTimeoutException:
+        pass
+    conn.unsubscribe(id=1)
+    conn.disconnect()
+
+
+def wrong_calls(conn: stomp.Connection12) -> None:
+    stomp.Connection12("127.0.0.1:61613")  # type: ignore[arg-type]
+    stomp.Connection12([("127.0.0.1", "61613")])  # type: ignore[list-item]
+    stomp.Connection12(heartbeats=4000)  # type: ignore[arg-type]
+    stomp.Connection12(timeout="10")  # type: ignore[arg-type]
+    stomp.Connection12(vhsot="/")  # type: ignore[call-arg]
+    conn.send()  # type: ignore[call-arg]
+    conn.connect(wait="yes")  # type: ignore[arg-type]
+    conn.ack()  # type: ignore[call-arg]
+
+
+def listeners(conn: stomp.Connection12, *args: Any) -> None:
+    waiting = stomp.WaitingListener("r-1")
+    conn.set_listener("waiting", waiting)
+    waiting.wait_on_receipt()
+    stats = stomp.StatsListener()
+    assert_type(stats.errors, int)
