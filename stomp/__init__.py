@@ -4,7 +4,7 @@ The names below are those of stomp.py's package::
 
     import stomp
 
-    conn = stomp.Connection12([("127.0.0.1", 61613)])
+    conn = stomp.Connection12([("127.0.0.1", 61613)], vhost="/")  # RabbitMQ's virtual host
     conn.set_listener("", stomp.PrintingListener())
     conn.connect("guest", "guest", wait=True)
 

@@ -198,7 +198,10 @@ class StompConnection10(BaseConnection, Protocol10):
             to get CONNECTED (default 30) and for ``disconnect()`` (default 10).
         keepalive: TCP keep-alive: ``True``, ``("linux", idle, interval, count)`` or
             ``("mac", interval)``.
-        auto_decode: deliver bodies as ``str`` (UTF-8); ``False`` for ``bytes``.
+        auto_decode: deliver message bodies as ``str``, decoded as UTF-8 with undecodable
+            bytes replaced (the default, as in stomp.py): a binary body arrives mangled.
+            ``False`` delivers every body as the ``bytes`` that were sent; use it for
+            binary payloads (images, protobuf, compressed data) and decode text yourself.
         encoding: accepted and ignored (always UTF-8, as stomp.py).
         auto_content_length: add ``content-length`` to SEND frames with a body.
         bind_host_port: local ``(host, port)`` to connect from.

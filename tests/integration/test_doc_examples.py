@@ -1,0 +1,197 @@
+"""Every Python example of README.md, docs/*.rst and the ``stomp`` package docstring, taken
+from those files as they are (no copy kept here) and run against the broker it names.
+
+Examples are found by their markup: README's ```` ```python ```` blocks, the ``.. code-block::
+python`` blocks and ``::`` literal blocks of the .rst pages and of the docstring (a literal
+block counts when it parses as Python; console sessions starting with ``$`` and outputs
+do not).  :data:`HOW` says, for each one (by its file and first line), how it runs:
+
+* ``rabbitmq``, ``rabbitmq-ws``, ``activemq``: in a fresh interpreter, with that broker
+  running (the test is skipped without it, and fails in CI);
+* ``standalone``: in a fresh interpreter, needing no broker (the codec, logging, the
+  embedded broker, multicast on loopback);
+* ``compile``: a fragment that cannot run here (a host of the reader's, a certificate
+  file, a test suite of the reader's), compiled only; each says why.
+
+An example with no entry fails the test (a new example must say how it runs), and so does
+an entry whose example is gone.  Some examples use a name an earlier example on the same
+page defined; :data:`PRELUDES` gives those names, and nothing else.  An example passes when
+its interpreter exits with status 0 within :data:`WAIT` seconds, with no traceback and no
+``broker error`` printed by its listener.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WAIT = 60.0
+
+#: The files whose examples are run.
+SOURCES = ["README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.rst"))]
+SOURCES.append("stomp/__init__.py")
+
+#: How each example runs, by (file, first line of the example).
+HOW: dict[tuple[str, str], str] = {
+    ("README.md", "import stomp"): "rabbitmq",
+    ("docs/quickstart.rst", "import threading"): "rabbitmq",
+    ("docs/connections.rst", "import stomp"): "rabbitmq",
+    ("docs/connections.rst", "import threading"): "rabbitmq",
+    ("docs/connections.rst", "import logging"): "standalone",
+    ("docs/connections.rst", 'context = ssl.create_default_context(cafile="ca.pem")'): (
+        "compile: needs the reader's broker.example host and its CA file"
+    ),
+    ("docs/adapters.rst", "import stomp"): "rabbitmq-ws",
+    (
+        "docs/adapters.rst",
+        'conn = stomp.WSStompConnection([("broker.example.com", 15673)], ws_path="/ws")',
+    ): "compile: needs the reader's broker.example.com host and certificate files",
+    ("docs/adapters.rst", "from stomp.adapter.multicast import MulticastConnection"): (
+        "standalone"
+    ),
+    ("docs/broker.rst", "import stomp"): "standalone",
+    ("docs/broker.rst", "# conftest.py"): (
+        "compile: two files of the reader's test suite, calling the reader's own code "
+        "(publish_order, Worker)"
+    ),
+    ("docs/codec.rst", "from stomp.codec import FrameDecoder, HEARTBEAT_FRAME"): "standalone",
+    ("docs/cli.rst", "from stomp.__main__ import StompCLI"): "rabbitmq",
+    ("stomp/__init__.py", "import stomp"): "rabbitmq",
+}
+
+#: Names an example takes from an earlier one on its page (or, for the codec, its input).
+PRELUDES: dict[tuple[str, str], str] = {
+    ("docs/adapters.rst", "from stomp.adapter.multicast import MulticastConnection"): (
+        "import stomp\n"
+        "class Printer(stomp.ConnectionListener):\n"
+        "    def on_message(self, frame):\n"
+        "        print(frame.headers['destination'], frame.body)\n"
+    ),
+    ("docs/codec.rst", "from stomp.codec import FrameDecoder, HEARTBEAT_FRAME"): (
+        "chunks = [b'CONNECTED\\nversion:1.2\\n\\n\\x00\\n', b'MESSAGE\\ndestination:/q/a\\n"
+        "\\nhel', b'lo\\x00']\n"
+    ),
+    ("docs/connections.rst", 'context = ssl.create_default_context(cafile="ca.pem")'): (
+        "import ssl\nimport stomp\n"
+    ),
+    (
+        "docs/adapters.rst",
+        'conn = stomp.WSStompConnection([("broker.example.com", 15673)], ws_path="/ws")',
+    ): ("import stomp\n"),
+}
+
+#: The broker fixture each mode needs.
+FIXTURES = {
+    "rabbitmq": "rabbitmq_stomp",
+    "rabbitmq-ws": "rabbitmq_web_stomp",
+    "activemq": "activemq_stomp",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    path: str
+    line: int  # of its first line in the file
+    code: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.path, self.code.strip().splitlines()[0].strip())
+
+
+def _dedent_block(lines: list[str], start: int) -> tuple[str, int]:
+    # The indented block from ``start`` (blank lines first skipped): its text, dedented,
+    # and the index of its first line.
+    i = start
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    first = i
+    block: list[str] = []
+    while i < len(lines) and (not lines[i].strip() or lines[i][:1] in (" ", "\t")):
+        block.append(lines[i])
+        i += 1
+    indent = min((len(x) - len(x.lstrip()) for x in block if x.strip()), default=0)
+    return "\n".join(x[indent:] for x in block).strip("\n") + "\n", first
+
+
+def _is_python(code: str) -> bool:
+    text = code.strip()
+    if not text or text.startswith(("$", ">>>", "#!")):
+        return False
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True
+
+
+def examples_of(path: str) -> list[Example]:
+    text = (REPO / path).read_text(encoding="utf-8")
+    found: list[Example] = []
+    if path.endswith(".md"):
+        for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+            line = text.count("\n", 0, match.start(1)) + 1
+            found.append(Example(path, line, match.group(1)))
+        return found
+    if path.endswith(".py"):
+        tree = ast.parse(text)
+        text = ast.get_docstring(tree, clean=True) or ""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(".. code-block::"):
+            if stripped.split("::", 1)[1].strip() != "python":
+                continue
+        elif not stripped.endswith("::") or stripped.startswith(".."):
+            continue
+        code, first = _dedent_block(lines, i + 1)
+        if stripped.startswith(".. code-block::") or _is_python(code):
+            found.append(Example(path, first + 1, code))
+    return found
+
+
+ALL = [example for path in SOURCES for example in examples_of(path)]
+
+
+def test_every_example_says_how_it_runs() -> None:
+    keys = [example.key for example in ALL]
+    assert len(keys) == len(set(keys)), "two examples of one file start with the same line"
+    unknown = [f"{e.path}:{e.line}: {e.key[1]}" for e in ALL if e.key not in HOW]
+    assert not unknown, "examples with no entry in HOW:\n" + "\n".join(unknown)
+    gone = sorted(set(HOW) - set(keys))
+    assert not gone, f"entries in HOW whose example is gone: {gone}"
+    assert set(PRELUDES) <= set(HOW)
+
+
+@pytest.mark.parametrize("example", ALL, ids=[f"{e.path}:{e.line}" for e in ALL])
+def test_example_runs(example: Example, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    how = HOW.get(example.key)
+    if how is None:
+        pytest.fail(f"no entry in HOW for {example.path}:{example.line}")
+    source = PRELUDES.get(example.key, "") + example.code
+    compile(source, f"{example.path}:{example.line}", "exec")
+    if how.startswith("compile"):
+        return  # (compiled above; why it cannot run is in HOW)
+    if how in FIXTURES:
+        request.getfixturevalue(FIXTURES[how])  # skipped without the broker, failed in CI
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        cwd=tmp_path,
+        env=env,
+    )
+    context = f"{example.path}:{example.line}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert done.returncode == 0, context
+    assert "Traceback" not in done.stderr, context
+    assert "broker error" not in done.stdout, context
