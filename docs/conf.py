@@ -35,6 +35,9 @@ autodoc_default_options = {
     "ignore-module-all": True,
 }
 autodoc_member_order = "bysource"
+# stomp.pytest_plugin imports pytest, which a documentation build need not have installed:
+# without this its page (the fixture reference) would be left out.
+autodoc_mock_imports = ["pytest"]
 autodoc_typehints = "description"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
