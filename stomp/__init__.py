@@ -100,3 +100,36 @@ __all__ = [
     "tuple_version",
     "utils",
 ]
+
+
+#: The warning ``import stomp`` gives when stomp.py is installed beside stomp-ng.
+_MIXED_INSTALL_WARNING = (
+    "stomp.py and stomp-ng are both installed in {where}: they share the 'stomp' package, "
+    "so uninstalling stomp.py would delete files of stomp-ng (leaving 'import stomp' empty "
+    "and no 'stomp' command). Fix: pip uninstall -y stomp.py && pip install "
+    "--force-reinstall stomp-ng"
+)
+
+
+def _warn_if_installed_beside_stomp_py() -> None:
+    # stomp.py's metadata (stomp.py-<version>.dist-info, or stomp_py-...) in the directory
+    # this package was installed into: both own the stomp/ files (one directory listing).
+    import os
+
+    where = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        with os.scandir(where) as entries:
+            mixed = any(
+                entry.name.startswith(("stomp.py-", "stomp_py-"))
+                and entry.name.endswith((".dist-info", ".egg-info"))
+                for entry in entries
+            )
+    except OSError:
+        return
+    if mixed:
+        import warnings
+
+        warnings.warn(_MIXED_INSTALL_WARNING.format(where=where), RuntimeWarning, stacklevel=2)
+
+
+_warn_if_installed_beside_stomp_py()
