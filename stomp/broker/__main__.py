@@ -61,6 +61,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the broker's heart-beat offer in ms (default: whatever each client asks for)",
     )
     parser.add_argument(
+        "--virtual-host",
+        action="append",
+        dest="virtual_hosts",
+        metavar="NAME",
+        help="accept only CONNECTs whose host header names this virtual host (repeatable; "
+        "e.g. --virtual-host / refuses a missing vhost as RabbitMQ does)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every frame (passcodes hidden)"
     )
     return parser.parse_args(argv)
@@ -87,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             login=args.login,
             passcode=args.passcode,
             heartbeats=args.heartbeats,
+            virtual_hosts=tuple(args.virtual_hosts) if args.virtual_hosts else None,
         ).start()
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ __all__ = [
     "HandshakeError",
     "Settings",
     "check_login",
+    "check_virtual_host",
     "heartbeat_intervals",
     "negotiate_version",
     "parse_heartbeat",
@@ -39,6 +40,7 @@ class Settings:
     connect_timeout: float = 30.0
     linger: float = 2.0
     server: str = "stomp-ng-broker"
+    virtual_hosts: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         # The passcode stays out of reprs, logs and tracebacks.
@@ -90,6 +92,20 @@ def check_login(login: str | None, passcode: str | None, settings: Settings) -> 
     passcode_ok = hmac.compare_digest((passcode or "").encode(), (settings.passcode or "").encode())
     if not (login_ok and passcode_ok):
         raise HandshakeError("Login failed", "The login or passcode is wrong.")
+
+
+def check_virtual_host(host: str | None, settings: Settings) -> None:
+    """With :attr:`Settings.virtual_hosts`, refuse a CONNECT whose ``host`` header names
+    none of them, as RabbitMQ does (no ``host`` header: the default one, accepted).
+
+    Raises:
+        HandshakeError: ``Bad CONNECT``, with RabbitMQ's ``Virtual host '<host>' access
+            denied`` as the detail.
+    """
+    hosts = settings.virtual_hosts
+    if hosts is None or host is None or host in hosts:
+        return
+    raise HandshakeError("Bad CONNECT", f"Virtual host '{host}' access denied")
 
 
 def parse_heartbeat(value: str | None) -> tuple[int, int]:

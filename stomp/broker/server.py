@@ -70,6 +70,11 @@ class Broker:
         connect_timeout: seconds a new connection has to send CONNECT.
         linger: seconds a closing connection has to read its last frames and close.
         server_name: the CONNECTED frame's ``server`` header.
+        virtual_hosts: the virtual hosts a CONNECT's ``host`` header may name, e.g.
+            ``("/",)``; another one is refused as RabbitMQ refuses it (``Bad CONNECT``,
+            ``Virtual host '<host>' access denied``), so that code which forgets
+            ``vhost="/"`` fails here as it would there.  ``None`` (the default): any
+            ``host`` is accepted.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class Broker:
         connect_timeout: float = 30.0,
         linger: float = 2.0,
         server_name: str | None = None,
+        virtual_hosts: tuple[str, ...] | None = None,
     ) -> None:
         unknown = [v for v in versions if v not in VERSIONS]
         if unknown or not versions:
@@ -108,6 +114,7 @@ class Broker:
             connect_timeout=connect_timeout,
             linger=linger,
             server=server_name,
+            virtual_hosts=None if virtual_hosts is None else tuple(virtual_hosts),
         )
         #: A short random string in message ids and session ids.
         self.token = secrets.token_hex(4)

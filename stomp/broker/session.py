@@ -20,6 +20,7 @@ from stomp.broker.handshake import (
     HandshakeError,
     Settings,
     check_login,
+    check_virtual_host,
     heartbeat_intervals,
     negotiate_version,
     parse_heartbeat,
@@ -206,6 +207,7 @@ class Session:
             self.link.use_version(version)
             login = headers.get("login")
             check_login(login, headers.get("passcode"), settings)
+            check_virtual_host(headers.get("host"), settings)
             client_beats = (
                 parse_heartbeat(headers.get("heart-beat")) if version != "1.0" else (0, 0)
             )

@@ -1,6 +1,6 @@
 """Fixtures for the embedded broker's tests.
 
-The plugin's fixtures (``stomp_broker``, ``stomp_connection``, ``stomp_broker_options``)
+The plugin's fixtures (``stomp_broker``, ``stomp_connection``, ``stomp_connect`` ...)
 are imported here rather than through ``pytest_plugins``, which pytest allows only in the
 top-level conftest; once stomp-ng is installed with its ``pytest11`` entry point they are
 registered anyway, and these definitions (the same functions) take precedence.
@@ -16,9 +16,21 @@ import pytest
 from brokerhelpers import CONNECTIONS, WAIT, Collector, RawClient
 
 from stomp.broker import Broker
-from stomp.pytest_plugin import stomp_broker, stomp_broker_options, stomp_connection
+from stomp.pytest_plugin import (
+    stomp_broker,
+    stomp_broker_options,
+    stomp_connect,
+    stomp_connection,
+    stomp_session_broker,
+)
 
-__all__ = ["stomp_broker", "stomp_broker_options", "stomp_connection"]
+__all__ = [
+    "stomp_broker",
+    "stomp_broker_options",
+    "stomp_connect",
+    "stomp_connection",
+    "stomp_session_broker",
+]
 
 
 @pytest.fixture
