@@ -3,14 +3,12 @@ and the pytest plugin."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 from brokerhelpers import WAIT, Collector, RawClient, wait_until
+from support.usersuite import run_user_suite
 
 import stomp
 from stomp.broker import Broker
@@ -293,33 +292,9 @@ def test_connection_fixture(stomp_connection):
 """
 
 
-def _plugin_registered() -> bool:
-    entry_points = importlib.metadata.entry_points(group="pytest11")
-    return any(ep.value == "stomp.pytest_plugin" for ep in entry_points)
-
-
 @pytest.mark.slow
 def test_pytest_plugin_in_a_users_suite(tmp_path: Path) -> None:
-    (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TESTS))
-    # Through the entry point once pyproject declares it; with -p until then.
-    plugin_args = [] if _plugin_registered() else ["-p", "stomp.pytest_plugin"]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *plugin_args,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "test_user.py",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=_env(),
-    )
+    result = run_user_suite(tmp_path, USER_TESTS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 
