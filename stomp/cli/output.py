@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 import threading
 import time
@@ -23,6 +24,9 @@ from typing import IO, Any
 from stomp.codec import Frame
 from stomp.colours import BOLD, NO_COLOUR, RED
 from stomp.log import mask_passcode
+
+# An ANSI colour or style sequence (what stomp.colours writes).
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def body_text(body: Any) -> str:
@@ -101,6 +105,8 @@ class Output:
         stderr: the other output in JSON mode (``None``: ``sys.stderr`` when written).
         json_mode: messages are JSON lines; everything else goes to ``stderr``.
         on_closed: called once when a write finds the reader gone.
+        colour: write ANSI colours and bold; ``False`` strips them from everything.
+        errors_to_stderr: write error lines to ``stderr`` rather than with the notices.
     """
 
     def __init__(
@@ -109,9 +115,14 @@ class Output:
         stderr: IO[str] | None = None,
         json_mode: bool = False,
         on_closed: Callable[[], object] | None = None,
+        *,
+        colour: bool = True,
+        errors_to_stderr: bool = False,
     ) -> None:
         self.stdout = stdout
         self.json_mode = json_mode
+        self.colour = colour
+        self.errors_to_stderr = errors_to_stderr
         self._stderr = stderr
         self._on_closed = on_closed
         self._lock = threading.RLock()
@@ -138,6 +149,8 @@ class Output:
             if self._closed or self._detached:
                 return
             target = stream if stream is not None else self.stdout
+            if not self.colour and "\x1b" in chunk:
+                chunk = _ANSI.sub("", chunk)
             try:
                 target.write(chunk)
                 target.flush()
@@ -164,8 +177,11 @@ class Output:
         self.write(f"{msg}\n", self.notices)
 
     def error(self, msg: Any) -> None:
-        """A line of error output, in bold red."""
-        self.write(f"{BOLD}{RED}{msg}{NO_COLOUR}\n", self.notices)
+        """A line of error output, in bold red (on ``stderr`` with ``errors_to_stderr``)."""
+        stream = self.notices
+        if self.errors_to_stderr:
+            stream = self._stderr if self._stderr is not None else sys.stderr
+        self.write(f"{BOLD}{RED}{msg}{NO_COLOUR}\n", stream)
 
     def frame(
         self,

@@ -183,6 +183,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _colour_wanted() -> bool:
+    # Colours only on a terminal, and not when NO_COLOR is set (https://no-color.org).
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _connect(options: dict[str, Any]) -> StompCLI | int:
     cx, cy = heartbeat.parse(options["--heartbeats"])
     vhost = options["--vhost"]
@@ -203,6 +213,8 @@ def _connect(options: dict[str, Any]) -> StompCLI | int:
             ssl_insecure=options["--ssl-insecure"],
             vhost=vhost,
             json_output=options["--json"],
+            colour=_colour_wanted(),
+            errors_to_stderr=True,
         )
     except Exception as exc:
         message = str(exc) or type(exc).__name__

@@ -98,6 +98,8 @@ class StompCLI(cmd.Cmd, ConnectionListener):
             goes to ``stderr``.
         stderr: the stream for that other output (default ``sys.stderr``).
         timeout: seconds to wait for CONNECTED, for receipts and for DISCONNECT.
+        colour: ANSI colours and bold in the output (stomp.py's); ``False`` for none.
+        errors_to_stderr: error lines go to ``stderr`` (stomp.py: with the rest).
 
     Raises:
         ConnectFailedException: the broker could not be reached or refused the login.
@@ -128,6 +130,8 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         json_output: bool = False,
         stderr: IO[str] | None = None,
         timeout: float = TIMEOUT,
+        colour: bool = True,
+        errors_to_stderr: bool = False,
     ) -> None:
         cmd.Cmd.__init__(self, "Tab", stdin, stdout)
         if stdin is not None and stdin is not sys.stdin:
@@ -157,7 +161,14 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._listen_seen = 0
         self._listen_done = threading.Event()
         #: The client's output streams (see :class:`~stomp.cli.output.Output`).
-        self.output = Output(self.stdout, stderr, json_output, on_closed=self._listen_done.set)
+        self.output = Output(
+            self.stdout,
+            stderr,
+            json_output,
+            on_closed=self._listen_done.set,
+            colour=colour,
+            errors_to_stderr=errors_to_stderr,
+        )
 
         self.conn: Any = _make_connection(host, port, ver, heartbeats, vhost, json_output, timeout)
         if use_ssl:

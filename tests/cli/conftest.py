@@ -84,6 +84,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["HOME"] = str(home)
     env.pop("PYTHONUNBUFFERED", None)  # the program must flush by itself
+    env.pop("NO_COLOR", None)  # (the tests that want it set it)
     return env
 
 

@@ -178,11 +178,53 @@ def test_script_errors_give_status_1(run_stomp, fake_broker: FakeBroker, tmp_pat
     script.write_text("bogus\nsend /queue/a still-sent\n")
     result = run_stomp(*fake_args(fake_broker), "-F", str(script))
     assert result.returncode == 1
-    assert "Unknown command: bogus" in result.stdout
+    assert result.stderr == "Unknown command: bogus\n"  # on stderr, no colours in a pipe
     assert fake_broker.last.commands() == ["STOMP", "SEND", "DISCONNECT"]
     result = run_stomp(*fake_args(fake_broker), "-F", str(tmp_path / "missing.txt"))
     assert result.returncode == 1
-    assert f"File {tmp_path / 'missing.txt'} was not found" in result.stdout
+    assert result.stderr == f"File {tmp_path / 'missing.txt'} was not found\n"
+    assert "\x1b[" not in result.stdout
+
+
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_colours_on_a_terminal_unless_no_color(
+    cli_env: dict[str, str], fake_broker: FakeBroker, tmp_path: Path, no_color: str | None
+) -> None:
+    """Bold and colours when stdout is a terminal, as stomp.py; none with NO_COLOR set."""
+    import subprocess
+
+    script = tmp_path / "s.txt"
+    script.write_text("ver\n")
+    env = dict(cli_env)
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    controller, terminal = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stomp", *fake_args(fake_broker), "-F", str(script)],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the program closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    _, errors = process.communicate(timeout=WAIT)
+    assert process.returncode == 0, errors
+    text = output.decode()
+    assert "(stomp.py 9.0.0 API) [Protocol version 1.1]" in text
+    assert ("\x1b[" in text) == (no_color is None)
 
 
 # -- --listen ---------------------------------------------------------------------------------
