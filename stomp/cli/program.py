@@ -12,8 +12,11 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from stomp import heartbeat
@@ -171,16 +174,35 @@ def main(argv: list[str] | None = None) -> int:
         except _UsageError as exc:
             return _fail(str(exc))
         _quiet_library_logs(options["--verbose"])
-        cli = _connect(options)
-        if isinstance(cli, int):
-            return cli
-        if options["--listen"]:
-            return _listen(cli, options)
-        if options["--file"]:
-            return _run_file(cli, options["--file"])
-        return _interactive(cli)
+        with _terminate_as_interrupt():
+            cli = _connect(options)
+            if isinstance(cli, int):
+                return cli
+            if options["--listen"]:
+                return _listen(cli, options)
+            if options["--file"]:
+                return _run_file(cli, options["--file"])
+            return _interactive(cli)
     except KeyboardInterrupt:  # while connecting, or a second Ctrl-C while leaving
         return 130
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    # SIGTERM (a service manager stopping the client) leaves as Ctrl-C does: DISCONNECT
+    # is sent, the output flushed.  Only on the main thread, where handlers can be set.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _colour_wanted() -> bool:

@@ -166,6 +166,29 @@ def test_listen_ctrl_c_disconnects(spawn, fake_broker: FakeBroker) -> None:
     assert fake_broker.last.commands() == ["STOMP", "SUBSCRIBE", "DISCONNECT"]
 
 
+def test_listen_sigterm_disconnects(spawn, fake_broker: FakeBroker) -> None:
+    """SIGTERM (a service manager stopping --listen) killed the client without DISCONNECT;
+    now it leaves as Ctrl-C does."""
+    cli = spawn(*fake_args(fake_broker, "-L", "/queue/a"))
+    cli.expect("Subscribing to '/queue/a' with acknowledge set to 'auto', id set to '1'\n")
+    fake_broker.last.send_message("/queue/a", "first")
+    cli.expect("\nfirst\n")
+    cli.proc.send_signal(signal.SIGTERM)
+    assert cli.wait() == 0
+    assert fake_broker.last.commands() == ["STOMP", "SUBSCRIBE", "DISCONNECT"]
+    assert "Traceback" not in cli.stderr
+
+
+def test_shell_sigterm_disconnects(spawn, fake_broker: FakeBroker) -> None:
+    cli = spawn(*fake_args(fake_broker))
+    cli.send("ver")
+    cli.expect("9.0.0")
+    cli.proc.send_signal(signal.SIGTERM)
+    assert cli.wait() == 0
+    assert fake_broker.last.wait_for_frame("DISCONNECT")
+    assert "Traceback" not in cli.stderr
+
+
 def test_listen_lost_connection_is_status_1(spawn, fake_broker: FakeBroker) -> None:
     """--listen on a connection that ends: status 1 (and no abort of the interpreter)."""
     cli = spawn(*fake_args(fake_broker, "-L", "/queue/a"))
