@@ -71,7 +71,13 @@ TOPICS: Final[dict[str, Topic]] = {
         optional=(("headers.json", "a file holding a JSON object of extra headers"),),
     ),
     "version": Topic(
-        "version", "Show the stomp.py API version and the STOMP protocol version in use."
+        "version",
+        "Show stomp-ng's version, the stomp.py API version and the STOMP protocol version in use.",
+    ),
+    "reconnect": Topic(
+        "reconnect",
+        "Connect again after the connection was lost, with the same login; the"
+        " subscriptions made in this shell are made again.",
     ),
     "ack": Topic(
         "ack <message-id> [subscription-id]",

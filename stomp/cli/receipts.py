@@ -77,6 +77,12 @@ class Receipts:
             self._lost = True
             self._changed.notify_all()
 
+    def reconnected(self) -> None:
+        """A new connection: receipts are waited for again (none is pending)."""
+        with self._changed:
+            self._lost = False
+            self._pending.clear()
+
     def wait(self, receipt_ids: Iterable[str], timeout: float) -> set[str]:
         """Wait until none of ``receipt_ids`` is pending (or the connection is gone, or
         ``timeout`` passed); forget and return those still missing."""

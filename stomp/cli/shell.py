@@ -181,6 +181,7 @@ class StompCLI(cmd.Cmd, ConnectionListener):
             )
         self.conn.set_listener("", self)
         connect_headers = {"host": vhost} if vhost and ver == "1.0" else {}
+        self._login = (user, passcode, connect_headers, host, port)  # (for reconnect)
         try:
             self.conn.connect(user, passcode, wait=True, headers=connect_headers)
         except BaseException as exc:
@@ -267,9 +268,12 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         self._receipts.settle(receipt_id)
 
     def on_disconnected(self) -> None:
-        """Say ``lost connection`` (unless quitting), and stop every wait."""
+        """Say ``lost connection`` (unless quitting), and stop every wait.  In the
+        interactive shell, say how to connect again and show the prompt again."""
         if not self._quitting and not self._connecting:
             self._error("lost connection")
+            if self.prompt and not self._script_depth:
+                self.output.write(f"Type reconnect to connect again.\n{self.prompt}")
         self._receipts.connection_lost()
         self._listen_done.set()
 
@@ -572,6 +576,27 @@ class StompCLI(cmd.Cmd, ConnectionListener):
             return None
         self._out(f"Using headers {loaded}")
         return loaded
+
+    def do_reconnect(self, args: str) -> None:
+        """Connect again after the connection was lost."""
+        if self.conn.is_connected():
+            self._error("reconnect: the connection is open")
+            return
+        user, passcode, headers, host, port = self._login
+        self._connecting = True
+        self._refusal = None
+        try:
+            self.conn.connect(user, passcode, wait=True, headers=dict(headers))
+        except (ConnectFailedException, OSError) as exc:
+            self._error(f"reconnect: {self._refusal_text(exc, host, port)}")
+            return
+        finally:
+            self._connecting = False
+        self._receipts.reconnected()
+        self._out("Reconnected")
+        for destination, info in self.subscriptions.items():
+            self._out(f"Subscribing to '{destination}' again, id '{info.id}'")
+            self.conn.subscribe(destination=destination, ack=info.ack, id=info.id)
 
     def do_version(self, args: str) -> None:
         """Show the versions."""

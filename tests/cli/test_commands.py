@@ -390,6 +390,7 @@ def test_help_lists_the_commands(make_cli, fake_broker: FakeBroker) -> None:
             "help",
             "nack",
             "quit",
+            "reconnect",
             "rollback",
             "run",
             "send",
@@ -590,6 +591,28 @@ def test_lost_connection(make_cli, fake_broker: FakeBroker) -> None:
     assert cli.connection_lost
     cli.onecmd("send /queue/a hi")
     assert cli.stdout.text.endswith(err("send: not connected to the broker"))
+
+
+def test_reconnect_after_a_lost_connection(make_cli, fake_broker: FakeBroker) -> None:
+    cli = make_cli(fake_broker)
+    cli.onecmd("reconnect")
+    assert cli.stdout.text.endswith(err("reconnect: the connection is open"))
+    cli.onecmd("subscribe /queue/a client-individual")
+    first = fake_broker.last
+    first.close()
+    # The error, how to connect again, and the prompt shown again.
+    cli.stdout.wait_for(err("lost connection") + "Type reconnect to connect again.\n> ")
+    cli.onecmd("reconnect")
+    assert fake_broker.last is not first
+    assert cli.stdout.text.endswith("Reconnected\nSubscribing to '/queue/a' again, id '1'\n")
+    assert not cli.connection_lost
+    fake_broker.last.wait_for_frame("SUBSCRIBE")
+    subscribe = next(f for f in fake_broker.last.frames if f.cmd == "SUBSCRIBE")
+    assert (subscribe.headers["destination"], subscribe.headers["id"]) == ("/queue/a", "1")
+    assert subscribe.headers["ack"] == "client-individual"
+    cli.onecmd("sendrec /queue/a after")  # receipts work again
+    assert fake_broker.last.commands()[-1] == "SEND"
+    assert "No receipt" not in cli.stdout.text
 
 
 def test_unknown_version(fake_broker: FakeBroker) -> None:
