@@ -291,10 +291,17 @@ def _interactive(cli: StompCLI) -> int:
     else:
         cli.completekey = None  # type: ignore[assignment]  # no readline on a pipe
     try:
-        cli.cmdloop()
-    except KeyboardInterrupt:
-        cli.output.write("\n")
-        cli.do_quit()
+        while True:
+            try:
+                cli.cmdloop()
+            except KeyboardInterrupt:
+                if interactive and _line_typed():
+                    # Ctrl-C on a half-typed line drops the line (as a shell does).
+                    cli.output.write("\n")
+                    continue
+                cli.output.write("\n")
+                cli.do_quit()
+            break
     except BrokenPipeError:  # the prompt could not be written: nobody reads the output
         cli.output.mark_closed()
     finally:
@@ -303,6 +310,15 @@ def _interactive(cli: StompCLI) -> int:
         cli.close()
         _silence_closed_stdout(cli)
     return 0
+
+
+def _line_typed() -> bool:
+    # Whether readline holds a half-typed line (at the Ctrl-C that interrupted it).
+    try:
+        import readline
+    except ImportError:
+        return False
+    return bool(readline.get_line_buffer().strip())
 
 
 def _silence_closed_stdout(cli: StompCLI) -> None:

@@ -448,3 +448,86 @@ def test_reader_going_away_ends_cleanly(
         for stream in (proc.stdin, proc.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.close()  # type: ignore[union-attr]
+
+
+class Terminal:
+    """The client on a pseudo-terminal that is its controlling terminal, so that Ctrl-C
+    typed there is a SIGINT, as in a real terminal."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        import fcntl
+        import subprocess
+        import termios
+
+        self.controller, terminal = os.openpty()
+
+        def take_terminal() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "stomp", *args],
+                stdin=terminal,
+                stdout=terminal,
+                stderr=terminal,
+                env=env,
+                cwd=cwd,
+                preexec_fn=take_terminal,
+            )
+        finally:
+            os.close(terminal)
+        self.seen = b""
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.controller, keys)
+
+    def expect(self, text: bytes) -> None:
+        """Wait (bounded) until ``text`` appeared since the last expect."""
+        deadline = time.monotonic() + WAIT
+        while text not in self.seen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"{text!r} not shown; the terminal shows {self.seen!r}"
+            ready, _, _ = select.select([self.controller], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.controller, 65536)
+                except OSError:  # EIO: the program closed the terminal
+                    chunk = b""
+                if not chunk:
+                    assert text in self.seen, f"{text!r} not shown before the end: {self.seen!r}"
+                self.seen += chunk
+        self.seen = self.seen.split(text, 1)[1]
+
+    def close(self) -> int:
+        import subprocess
+
+        try:
+            status = self.process.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            status = self.process.wait(WAIT)
+        os.close(self.controller)
+        return status
+
+
+def test_ctrl_c_on_a_half_typed_line_drops_the_line(
+    cli_env: dict[str, str], fake_broker: FakeBroker, tmp_path: Path
+) -> None:
+    terminal = Terminal(fake_args(fake_broker), cli_env, tmp_path)
+    try:
+        terminal.expect(b"> ")
+        terminal.type(b"sen")
+        terminal.expect(b"sen")
+        terminal.type(b"\x03")  # Ctrl-C: the line is dropped, a new prompt
+        terminal.expect(b"\r\n> ")
+        terminal.type(b"ver\r")
+        terminal.expect(b"(stomp.py 9.0.0 API) [Protocol version 1.1]")
+        assert b"Unknown command" not in terminal.seen
+        terminal.expect(b"> ")
+        terminal.type(b"\x03")  # Ctrl-C on an empty line: leave
+        terminal.expect(b"Shutting down, please wait")
+    finally:
+        status = terminal.close()
+    assert status == 0
+    assert fake_broker.last.commands() == ["STOMP", "DISCONNECT"]
