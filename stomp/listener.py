@@ -277,7 +277,7 @@ class HeartbeatListener(ConnectionListener):
 
     @property
     def heartbeats(self) -> tuple[int, int]:
-        """The requested pair, replaced by the negotiated pair after CONNECTED [Q22]."""
+        """The requested pair, replaced by the negotiated pair after CONNECTED."""
         return self._heartbeats
 
     @heartbeats.setter
@@ -434,7 +434,7 @@ class HeartbeatListener(ConnectionListener):
             own.stop()
 
     def on_disconnecting(self) -> None:
-        """Note that a disconnect is under way (the library never calls this [Q2])."""
+        """Note that a disconnect is under way (the library never calls this)."""
         self.disconnecting = True
 
     # The broker was heard from.  (stomp-ng's transports leave these out of dispatch for
@@ -602,7 +602,7 @@ class StatsListener(ConnectionListener):
         connections: sockets connected (``on_connecting`` calls, not CONNECTED frames).
         disconnects: disconnects.
         messages: MESSAGE frames received.
-        messages_sent: frames sent, every kind, client heart-beats included [Q24].
+        messages_sent: frames sent, every kind, client heart-beats included.
         heartbeat_timeouts: heart-beat timeouts.
         heartbeat_count: heart-beats received.
     """

@@ -370,7 +370,7 @@ class Protocol11(HeartbeatListener, Protocol10):
 
     def _heartbeat_request(self) -> tuple[int, int]:
         # The pair asked for (heartbeats was replaced by the negotiated one after the last
-        # CONNECTED [Q22]; a new CONNECT asks for the original request again).
+        # CONNECTED; a new CONNECT asks for the original request again).
         requested = self._requested_heartbeats
         self._heartbeats = requested
         return requested

@@ -14,14 +14,14 @@ Where this module deliberately differs from stomp.py (``docs/compat_utils.rst`` 
 full list):
 
 * :func:`parse_frame` skips end-of-line bytes before the command, so a frame that follows
-  two coalesced heart-beats is no longer lost (stomp.py quirk Q3).
+  two coalesced heart-beats is no longer lost.
 * :func:`convert_frame` raises :class:`~stomp.exception.FrameError` for a header that would
   corrupt the frame (an LF or CR in an unescaped header), writes ``bytes`` header values
-  decoded rather than as ``b'...'`` (Q30), writes a ``content-length`` that always matches
+  decoded rather than as ``b'...'``, writes a ``content-length`` that always matches
   the body, and adds one when the body contains a NUL.
 * :func:`clean_lines` also masks ``passcode:secret`` without a space after the colon,
-  which is how a serialised frame writes it (Q21).
-* :func:`calculate_heartbeats` compares numbers, not strings (``"00"`` is zero, Q48).
+  which is how a serialised frame writes it.
+* :func:`calculate_heartbeats` compares numbers, not strings (``"00"`` is zero).
 * :data:`LOCALHOST_NAMES` is computed on first use, with the host-name look-ups bounded in
   time, instead of at import (see :data:`LOCALHOST_NAMES`).
 
