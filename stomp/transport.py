@@ -645,7 +645,11 @@ class BaseTransport(ListenerDispatch):
                     )
                     break
         finally:
-            if not self.connected and (error is not None or first.startswith(b"HTTP/")):
+            if (
+                generation == self._generation
+                and not self.connected
+                and (error is not None or first.startswith(b"HTTP/"))
+            ):
                 self._ended_because = _not_stomp(first, error)
             _log.debug("io loop ended")
             try:
