@@ -42,6 +42,6 @@ autodoc_typehints = "description"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_*.rst"]  # (_*.rst: parts included by pages)
 html_theme = "alabaster"
 html_static_path: list[str] = []
