@@ -4,7 +4,8 @@ from those files as they are (no copy kept here) and run against the broker it n
 Examples are found by their markup: README's ```` ```python ```` blocks, the ``.. code-block::
 python`` blocks and ``::`` literal blocks of the .rst pages and of the docstring (a literal
 block counts when it parses as Python; console sessions starting with ``$`` and outputs
-do not).  :data:`HOW` says, for each one (by its file and first line), how it runs:
+do not).  :data:`HOW` says, for each one (by its file and its first line that is not an
+import), how it runs:
 
 * ``rabbitmq``, ``rabbitmq-ws``, ``activemq``: in a fresh interpreter, with that broker
   running (the test is skipped without it, and fails in CI); ActiveMQ examples are
@@ -20,6 +21,9 @@ an entry whose example is gone.  Some examples use a name an earlier example on 
 page defined; :data:`PRELUDES` gives those names, and nothing else.  An example passes when
 its interpreter exits with status 0 within :data:`WAIT` seconds, with no traceback and no
 ``broker error`` printed by its listener.
+
+Console sessions (literal blocks starting with ``$ ``) are run too where their output is
+deterministic, and compared line by line (:data:`CONSOLE_HOW`); the others say why not.
 """
 
 from __future__ import annotations
@@ -228,3 +232,116 @@ def test_example_runs(example: Example, request: pytest.FixtureRequest, tmp_path
     assert done.returncode == 0, context
     assert "Traceback" not in done.stderr, context
     assert "broker error" not in done.stdout, context
+
+
+# -- console sessions ----------------------------------------------------------------------
+
+#: How each console session (a literal block starting with ``$ ``) runs, by (file, first
+#: line): ``rabbitmq`` (each ``$`` command in bash, with RabbitMQ running, its output --
+#: stdout and stderr -- compared with the lines below it; a token ending in ``...`` stands
+#: for any text, and ``$ cat FILE`` writes the lines below it into FILE instead), or
+#: ``skip: why`` (not run; the reason stays here).
+CONSOLE_HOW: dict[tuple[str, str], str] = {
+    ("docs/cli.rst", "$ stomp -H 127.0.0.1 -U guest -W guest --vhost /"): (
+        "skip: an interactive session: where a message prints among the prompts depends on "
+        "timing (the shell's output is tested in tests/cli)"
+    ),
+    ("docs/cli.rst", "$ stomp -H 127.0.0.1 -P 1 ; echo $?"): "rabbitmq",
+    ("docs/cli.rst", "$ cat orders.txt"): "rabbitmq",
+    (
+        "docs/cli.rst",
+        "$ stomp -H 127.0.0.1 -U guest -W guest -L /queue/orders --count 2 --json 2>/dev/null",
+    ): "skip: prints what /queue/orders holds, which depends on what ran before",
+    ("docs/broker.rst", "$ python -m stomp.broker --port 61613"): (
+        "skip: runs until Ctrl-C, on the port RabbitMQ has in the tests"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Session:
+    path: str
+    line: int
+    text: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.path, self.text.splitlines()[0].strip())
+
+    def steps(self) -> list[tuple[str, list[str]]]:
+        """``(command, expected output lines)`` for each ``$`` line."""
+        steps: list[tuple[str, list[str]]] = []
+        for line in self.text.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], []))
+            elif steps:
+                steps[-1][1].append(line)
+        return steps
+
+
+def sessions_of(path: str) -> list[Session]:
+    if not path.endswith(".rst"):
+        return []
+    lines = (REPO / path).read_text(encoding="utf-8").splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if line.rstrip().endswith("::") and not line.strip().startswith(".."):
+            text, first = _dedent_block(lines, i + 1)
+            if text.startswith("$ "):
+                found.append(Session(path, first + 1, text))
+    return found
+
+
+SESSIONS = [session for path in SOURCES for session in sessions_of(path)]
+
+
+def _line_pattern(expected: str) -> re.Pattern[str]:
+    # A token ending in "..." stands for any text; the rest is literal.
+    parts = re.split(r"(\S*\.\.\.)", expected)
+    regex = "".join(r"\S*" if part.endswith("...") else re.escape(part) for part in parts if part)
+    return re.compile(regex + r"\Z")
+
+
+def test_every_console_session_says_how_it_runs() -> None:
+    keys = [session.key for session in SESSIONS]
+    unknown = [f"{s.path}:{s.line}: {s.key[1]}" for s in SESSIONS if s.key not in CONSOLE_HOW]
+    assert not unknown, "console sessions with no entry in CONSOLE_HOW:\n" + "\n".join(unknown)
+    gone = sorted(set(CONSOLE_HOW) - set(keys))
+    assert not gone, f"entries in CONSOLE_HOW whose session is gone: {gone}"
+
+
+#: The sessions that run (the others say in CONSOLE_HOW why they do not).
+RUNNABLE = [s for s in SESSIONS if not CONSOLE_HOW.get(s.key, "").startswith("skip")]
+
+
+@pytest.mark.parametrize("session", RUNNABLE, ids=[f"{s.path}:{s.line}" for s in RUNNABLE])
+def test_console_session_runs(
+    session: Session, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    how = CONSOLE_HOW.get(session.key)
+    if how is None:
+        pytest.fail(f"no entry in CONSOLE_HOW for {session.path}:{session.line}")
+    request.getfixturevalue(FIXTURES[how])
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("NO_COLOR", None)
+    for command, expected in session.steps():
+        if command.startswith("cat "):
+            (tmp_path / command.split()[1]).write_text("\n".join(expected) + "\n")
+            continue
+        done = subprocess.run(
+            ["bash", "-c", f"{{ {command} ; }} 2>&1"],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            cwd=tmp_path,
+            env=env,
+        )
+        shown = done.stdout.splitlines()
+        context = f"{session.path}:{session.line}: $ {command}\n{done.stdout}"
+        assert len(shown) == len(expected), context
+        for got, want in zip(shown, expected, strict=True):
+            assert _line_pattern(want).match(got), f"{got!r} is not {want!r}\n{context}"
