@@ -273,7 +273,9 @@ class StompCLI(cmd.Cmd, ConnectionListener):
         if not self._quitting and not self._connecting:
             self._error("lost connection")
             if self.prompt and not self._script_depth:
-                self.output.write(f"Type reconnect to connect again.\n{self.prompt}")
+                self.output.write(
+                    f"Type reconnect to connect again.\n{self.prompt}", self.output.notices
+                )
         self._receipts.connection_lost()
         self._listen_done.set()
 
