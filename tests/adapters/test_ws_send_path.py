@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from support.fakebroker import EventLog
+from support.sending import fill_to_high_water, raised_in_thread, send_until_raised
 from support.waiting import wait_until
 from wsserver import OP_BINARY, OP_CLOSE, OP_TEXT, WAIT, WSPeer, WSServer, connected_frame
 
@@ -127,23 +128,6 @@ def open_link(request: Any) -> Any:
         server.close()
 
 
-def in_thread(function: Any) -> list[BaseException]:
-    """Run ``function`` on a (non-main) thread; return what it raised, if anything."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            function()
-        except BaseException as exc:
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, name="sender")
-    thread.start()
-    thread.join(WAIT * 2)
-    assert not thread.is_alive()
-    return raised
-
-
 def test_eight_threads_messages_arrive_whole_and_in_each_threads_order(open_link) -> None:
     conn, server = open_link()
     count = 150
@@ -187,7 +171,7 @@ def test_a_frame_with_a_receipt_and_all_before_it_are_written_when_send_returns(
         conn.send("/queue/a", "last", receipt="r-last")
         assert not writer.busy  # nothing left queued or under way: the OS has it all
 
-    assert in_thread(burst) == []
+    assert raised_in_thread(burst) == []
     frames = server.wait_for(b"SEND", 301)
     assert [body(f) for f in frames] == [b"m%d" % i for i in range(300)] + [b"last"]
 
@@ -228,7 +212,7 @@ def test_a_write_error_closes_the_connection_and_the_next_call_raises(open_link)
 
     conn.transport._writer._write_all = broken
     start = time.monotonic()
-    raised = in_thread(lambda: conn.send("/queue/a", "lost"))
+    raised = raised_in_thread(lambda: conn.send("/queue/a", "lost"))
     assert len(raised) == 1 and isinstance(raised[0], BrokenPipeError)
     log.wait_for("disconnected")
     assert time.monotonic() - start < 1.5  # no closing handshake waited for
@@ -240,16 +224,6 @@ def test_a_write_error_closes_the_connection_and_the_next_call_raises(open_link)
 # -- a server that stops reading -----------------------------------------------------------
 
 
-def _fill_until_blocked(conn: Any, payload: str) -> list[BaseException]:
-    """Send ``payload`` from a thread until a send raises; returns what it raised."""
-
-    def fill() -> None:
-        while True:
-            conn.send("/queue/a", payload)
-
-    return in_thread(fill)
-
-
 def test_a_send_to_a_server_that_stopped_reading_times_out(open_link) -> None:
     conn, server = open_link()
     conn.transport.send_timeout = 0.5
@@ -257,7 +231,7 @@ def test_a_send_to_a_server_that_stopped_reading_times_out(open_link) -> None:
     conn.set_listener("log", log)
     server.stop_reading()
     start = time.monotonic()
-    raised = _fill_until_blocked(conn, "x" * 65536)
+    raised = send_until_raised(conn, "x" * 65536)
     assert len(raised) == 1
     assert isinstance(raised[0], (SendTimeoutException, NotConnectedException)), raised
     log.wait_for("disconnected")
@@ -271,7 +245,7 @@ def test_disconnect_from_another_thread_releases_a_blocked_send(open_link) -> No
     server.stop_reading()
     outcome: list[BaseException] = []
     blocked = threading.Thread(
-        target=lambda: outcome.extend(_fill_until_blocked(conn, "x" * 65536)), name="filler"
+        target=lambda: outcome.extend(send_until_raised(conn, "x" * 65536)), name="filler"
     )
     blocked.start()
     assert wait_until(lambda: conn.transport.write_stalled(), WAIT)
@@ -291,7 +265,7 @@ def test_a_silent_server_is_reported_while_a_send_is_blocked(open_link) -> None:
     server.stop_reading()
     outcome: list[BaseException] = []
     blocked = threading.Thread(
-        target=lambda: outcome.extend(_fill_until_blocked(conn, "x" * 65536)), name="filler"
+        target=lambda: outcome.extend(send_until_raised(conn, "x" * 65536)), name="filler"
     )
     blocked.start()
     log.wait_for("heartbeat_timeout", timeout=WAIT)
@@ -306,28 +280,9 @@ def test_queued_bytes_stay_below_the_high_water_mark_then_the_send_times_out(ope
     transport = conn.transport
     transport.high_water = 256 * 1024
     transport.send_timeout = 1.0
-    writer = transport._writer
     server.stop_reading()
-    peak = [0]
-
-    def fill() -> None:
-        while True:
-            conn.send("/queue/a", "x" * 65536)
-            peak[0] = max(peak[0], writer.queued_bytes)
-
-    # Two senders: while one writes (and blocks), the other queues.
-    outcome: list[BaseException] = []
-    fillers = [
-        threading.Thread(target=lambda: outcome.extend(in_thread(fill)), name=f"filler-{n}")
-        for n in range(2)
-    ]
-    for filler in fillers:
-        filler.start()
-    for filler in fillers:
-        filler.join(WAIT * 2)
-        assert not filler.is_alive()
-    # Past the mark the sender waited instead of queueing more: at most one message over.
-    assert peak[0] > transport.high_water  # (the queue did fill up to the mark)
-    assert peak[0] <= transport.high_water + 65536 + 300
+    peak, outcome = fill_to_high_water(conn, "x" * 65536)
+    assert peak > transport.high_water  # (the queue did fill up to the mark)
+    assert peak <= transport.high_water + 65536 + 300
     assert len(outcome) == 2
     assert all(isinstance(e, (SendTimeoutException, NotConnectedException)) for e in outcome)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from support.brokers import missing
 from support.fakebroker import EventLog
+from support.sending import fill_to_high_water
 
 import stomp
 from brokerinfo import ACTIVEMQ, EMBEDDED, RABBITMQ, RABBITMQ_WEB_STOMP, Broker
@@ -261,30 +262,12 @@ def test_a_broker_that_stops_reading_bounds_the_queue_and_the_send(stalling: Any
     transport = conn.transport
     transport.high_water = 256 * 1024
     transport.send_timeout = 3.0
-    writer = transport._writer
     stall()
-    peak = [0]
-    outcome: list[BaseException] = []
-
-    def fill() -> None:
-        try:
-            while True:
-                conn.send(queue, "x" * 65536)
-                peak[0] = max(peak[0], writer.queued_bytes)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    # Two senders: while one writes (and blocks), the other queues up to the mark.
-    fillers = [threading.Thread(target=fill, name=f"filler-{n}") for n in range(2)]
-    for filler in fillers:
-        filler.start()
-    for filler in fillers:
-        filler.join(WAIT * 3)
-        assert not filler.is_alive(), "a send to a broker that stopped reading did not end"
+    peak, outcome = fill_to_high_water(conn, "x" * 65536, queue, timeout=WAIT * 3)
     assert len(outcome) == 2
     assert all(isinstance(e, (SendTimeoutException, NotConnectedException)) for e in outcome)
     assert any(isinstance(e, SendTimeoutException) for e in outcome)
-    assert transport.high_water < peak[0] <= transport.high_water + 65536 + 300
+    assert transport.high_water < peak <= transport.high_water + 65536 + 300
     log.wait_for("disconnected", timeout=WAIT)
     with pytest.raises(NotConnectedException):
         conn.send(queue, "next")

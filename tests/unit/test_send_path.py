@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from support.fakebroker import EventLog
+from support.sending import fill_to_high_water, raised_in_thread, send_until_raised
 from support.waiting import WAIT, wait_until
 
 from stomp.exception import NotConnectedException, SendTimeoutException
@@ -39,23 +40,6 @@ def open_link(request: Any, make_broker: Any, make_conn: Any) -> Any:
         return conn, broker
 
     return open_
-
-
-def in_thread(function: Any) -> list[BaseException]:
-    """Run ``function`` on a (non-main) thread; return what it raised, if anything."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            function()
-        except BaseException as exc:
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, name="sender")
-    thread.start()
-    thread.join(WAIT * 2)
-    assert not thread.is_alive()
-    return raised
 
 
 def test_eight_threads_frames_arrive_whole_and_in_each_threads_order(open_link) -> None:
@@ -100,7 +84,7 @@ def test_a_frame_with_a_receipt_and_all_before_it_are_written_when_send_returns(
         conn.send("/queue/a", "last", receipt="r-last")
         assert not writer.busy  # nothing left queued or under way: the OS has it all
 
-    assert in_thread(burst) == []
+    assert raised_in_thread(burst) == []
     conn.send("/queue/a", "from main", receipt="r-main")  # (the main thread too)
     assert not writer.busy
     broker.last.wait_for_frame("SEND", count=502)
@@ -154,7 +138,7 @@ def test_a_write_error_closes_the_connection_and_the_next_call_raises(open_link)
         raise BrokenPipeError(32, "Broken pipe")  # as the socket's send would
 
     conn.transport._writer._write_all = broken
-    raised = in_thread(lambda: conn.send("/queue/a", "lost"))
+    raised = raised_in_thread(lambda: conn.send("/queue/a", "lost"))
     assert len(raised) == 1 and isinstance(raised[0], BrokenPipeError)
     log.wait_for("disconnected")
     with pytest.raises(NotConnectedException):
@@ -165,16 +149,6 @@ def test_a_write_error_closes_the_connection_and_the_next_call_raises(open_link)
 # -- a broker that stops reading ---------------------------------------------------------
 
 
-def _fill_until_blocked(conn: Any, body: str) -> list[BaseException]:
-    """Send ``body`` from a thread until a send raises; returns what it raised."""
-
-    def fill() -> None:
-        while True:
-            conn.send("/queue/a", body)
-
-    return in_thread(fill)
-
-
 def test_a_send_to_a_broker_that_stopped_reading_times_out(open_link) -> None:
     conn, broker = open_link()
     conn.transport.send_timeout = 0.5
@@ -182,7 +156,7 @@ def test_a_send_to_a_broker_that_stopped_reading_times_out(open_link) -> None:
     conn.set_listener("log", log)
     broker.last.stop_reading()
     start = time.monotonic()
-    raised = _fill_until_blocked(conn, "x" * 65536)
+    raised = send_until_raised(conn, "x" * 65536)
     assert len(raised) == 1
     assert isinstance(raised[0], (SendTimeoutException, NotConnectedException)), raised
     assert time.monotonic() - start < WAIT
@@ -207,7 +181,7 @@ def test_disconnect_from_another_thread_releases_a_blocked_send(open_link) -> No
     broker.last.stop_reading()
     outcome: list[BaseException] = []
     blocked = threading.Thread(
-        target=lambda: outcome.extend(_fill_until_blocked(conn, "x" * 65536)), name="filler"
+        target=lambda: outcome.extend(send_until_raised(conn, "x" * 65536)), name="filler"
     )
     blocked.start()
     assert wait_until(lambda: conn.transport.write_stalled(), WAIT)
@@ -227,7 +201,7 @@ def test_a_silent_broker_is_reported_while_a_send_is_blocked(open_link) -> None:
     broker.last.stop_reading()
     outcome: list[BaseException] = []
     blocked = threading.Thread(
-        target=lambda: outcome.extend(_fill_until_blocked(conn, "x" * 65536)), name="filler"
+        target=lambda: outcome.extend(send_until_raised(conn, "x" * 65536)), name="filler"
     )
     blocked.start()
     log.wait_for("heartbeat_timeout", timeout=WAIT)
@@ -242,28 +216,9 @@ def test_queued_bytes_stay_below_the_high_water_mark_then_the_send_times_out(ope
     transport = conn.transport
     transport.high_water = 256 * 1024
     transport.send_timeout = 1.0
-    writer = transport._writer
     broker.last.stop_reading()
-    peak = [0]
-
-    def fill() -> None:
-        while True:
-            conn.send("/queue/a", "x" * 65536)
-            peak[0] = max(peak[0], writer.queued_bytes)
-
-    # Two senders: while one writes (and blocks), the other queues.
-    outcome: list[BaseException] = []
-    fillers = [
-        threading.Thread(target=lambda: outcome.extend(in_thread(fill)), name=f"filler-{n}")
-        for n in range(2)
-    ]
-    for filler in fillers:
-        filler.start()
-    for filler in fillers:
-        filler.join(WAIT * 2)
-        assert not filler.is_alive()
-    # Past the mark the sender waited instead of queueing more: at most one frame over it.
-    assert peak[0] > transport.high_water  # (the queue did fill up to the mark)
-    assert peak[0] <= transport.high_water + 65536 + 200
+    peak, outcome = fill_to_high_water(conn, "x" * 65536)
+    assert peak > transport.high_water  # (the queue did fill up to the mark)
+    assert peak <= transport.high_water + 65536 + 200
     assert len(outcome) == 2
     assert all(isinstance(e, (SendTimeoutException, NotConnectedException)) for e in outcome)
