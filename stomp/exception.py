@@ -8,10 +8,7 @@ write the broker does not take.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from stomp.codec.frame import Frame
+from typing import Any
 
 
 class StompException(Exception):
@@ -44,11 +41,12 @@ class ConnectFailedException(StompException):
     one, a hint (no ``vhost`` for RabbitMQ, an HTTP port instead of a STOMP one).
 
     Attributes:
-        frame: the ERROR frame by which the broker refused the connection, or ``None``
-            (it could not be reached, closed the connection, or did not answer).
+        frame: the ERROR frame (a :class:`stomp.codec.Frame`) by which the broker refused
+            the connection, or ``None`` (it could not be reached, closed the connection, or
+            did not answer).  Typed ``Any`` here: the exceptions sit below the codec.
     """
 
-    def __init__(self, *args: Any, frame: Frame | None = None) -> None:
+    def __init__(self, *args: Any, frame: Any = None) -> None:
         super().__init__(*args)
         self.frame = frame
 

@@ -39,7 +39,9 @@ def a_session() -> None:
     try:
         conn.connect("guest", "guest", wait=True)
     except ConnectFailedException as exc:
-        assert_type(exc.frame, Frame | None)
+        refusal: Frame | None = exc.frame
+        if refusal is not None:
+            print(refusal.headers.get("message"))
         raise
     assert_type(conn.is_connected(), bool)
     assert_type(conn.subscribe("/queue/a", id=1, ack="client-individual"), str | None)
