@@ -10,6 +10,7 @@ written at the end of each loop turn, many frames per ``send``.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import secrets
@@ -34,6 +35,14 @@ _LISTENER = "listener"
 _WAKE = "wake"
 _ACCEPTS_PER_TURN = 64
 _MAX_SELECT_WAIT = 1.0
+
+#: accept() errors that mean "no resources for another connection now" (file descriptors,
+#: kernel memory): the broker stops accepting for a while instead of retrying at once.
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: Seconds accepting pauses after such an error: the first pause, and the longest.
+ACCEPT_BACKOFF = (0.05, 1.0)
+#: Seconds between two log lines about refused connections (each says how many).
+ACCEPT_LOG_INTERVAL = 10.0
 
 
 class Broker:
@@ -134,6 +143,12 @@ class Broker:
         self._dirty: dict[ClientConnection, None] = {}
         self._next_tick = float("inf")
         self._numbers = itertools.count(1)
+        # Accepting paused (out of file descriptors) until this time; the pause, the
+        # failures not yet logged, and when the next log line may be written.
+        self._accept_resume: float | None = None
+        self._accept_pause = ACCEPT_BACKOFF[0]
+        self._accept_failures = 0
+        self._accept_log_at = 0.0
 
     def __repr__(self) -> str:
         host, port = self._bound or self._requested
@@ -310,9 +325,13 @@ class Broker:
             try:
                 sock, address = self._listener.accept()
             except (BlockingIOError, InterruptedError):
+                self._accept_pause = ACCEPT_BACKOFF[0]  # (the backlog is empty: all is well)
                 return
             except OSError as exc:
-                log.warning("accept failed: %s", exc)
+                if exc.errno in _OUT_OF_RESOURCES:
+                    self._pause_accepting(exc)
+                else:  # (a connection reset before it was accepted, for instance)
+                    log.debug("accept failed: %s", exc)
                 return
             sock.setblocking(False)
             try:
@@ -325,6 +344,42 @@ class Broker:
             self._masks[connection] = 0
             self._update(connection)
 
+    def _pause_accepting(self, exc: OSError) -> None:
+        # Out of file descriptors (or kernel memory): the connections waiting in the backlog
+        # cannot be taken now, and the listening socket would stay readable, so stop
+        # watching it for a while (doubling the pause while it lasts), log about it once
+        # per ACCEPT_LOG_INTERVAL with a count, and go on serving the open connections.
+        assert self._selector is not None and self._listener is not None
+        now = time.monotonic()
+        self._accept_failures += 1
+        if now >= self._accept_log_at:
+            log.warning(
+                "cannot accept connections: %s (%d time(s) since the last message); "
+                "retrying, the %d open connection(s) are still served",
+                exc.strerror or exc,
+                self._accept_failures,
+                len(self._masks),
+            )
+            self._accept_failures = 0
+            self._accept_log_at = now + ACCEPT_LOG_INTERVAL
+        if self._accept_resume is None:
+            self._selector.unregister(self._listener)
+        self._accept_resume = now + self._accept_pause
+        self._accept_pause = min(self._accept_pause * 2, ACCEPT_BACKOFF[1])
+        self.wake_at(self._accept_resume)
+
+    def _resume_accepting(self, now: float) -> None:
+        # (from the timers) Watch the listening socket again once the pause is over.
+        resume = self._accept_resume
+        if resume is None:
+            return
+        if now < resume:
+            self.wake_at(resume)
+            return
+        assert self._selector is not None and self._listener is not None
+        self._accept_resume = None
+        self._selector.register(self._listener, selectors.EVENT_READ, _LISTENER)
+
     def _drain_wake(self) -> None:
         assert self._wake_r is not None
         try:
@@ -335,6 +390,7 @@ class Broker:
 
     def _tick(self, now: float) -> None:
         self._next_tick = float("inf")
+        self._resume_accepting(now)
         for connection in list(self._masks):
             if connection.state is not State.CLOSED:
                 self._guarded(connection, self._tick_one, connection, now)
