@@ -69,6 +69,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "e.g. --virtual-host / refuses a missing vhost as RabbitMQ does)",
     )
     parser.add_argument(
+        "--max-subscriptions",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="subscriptions one connection may hold (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-transaction-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        metavar="BYTES",
+        help="message bytes one open transaction may hold (default %(default)s)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every frame (passcodes hidden)"
     )
     return parser.parse_args(argv)
@@ -96,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             passcode=args.passcode,
             heartbeats=args.heartbeats,
             virtual_hosts=tuple(args.virtual_hosts) if args.virtual_hosts else None,
+            max_subscriptions=args.max_subscriptions,
+            max_transaction_bytes=args.max_transaction_bytes,
         ).start()
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -41,6 +41,8 @@ class Settings:
     linger: float = 2.0
     server: str = "stomp-ng-broker"
     virtual_hosts: tuple[str, ...] | None = None
+    max_subscriptions: int = 10_000
+    max_transaction_bytes: int = 64 * 1024 * 1024
 
     def __repr__(self) -> str:
         # The passcode stays out of reprs, logs and tracebacks.

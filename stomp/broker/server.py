@@ -79,6 +79,11 @@ class Broker:
         connect_timeout: seconds a new connection has to send CONNECT.
         linger: seconds a closing connection has to read its last frames and close.
         server_name: the CONNECTED frame's ``server`` header.
+        max_subscriptions: subscriptions one connection may hold (10,000); a SUBSCRIBE
+            past it gets an ERROR naming the limit.
+        max_transaction_bytes: message bytes one open transaction may hold (64 MiB); a SEND
+            past it gets an ERROR naming the limit (and the transaction is lost with the
+            connection).
         virtual_hosts: the virtual hosts a CONNECT's ``host`` header may name, e.g.
             ``("/",)``; another one is refused as RabbitMQ refuses it (``Bad CONNECT``,
             ``Virtual host '<host>' access denied``), so that code which forgets
@@ -104,6 +109,8 @@ class Broker:
         linger: float = 2.0,
         server_name: str | None = None,
         virtual_hosts: tuple[str, ...] | None = None,
+        max_subscriptions: int = 10_000,
+        max_transaction_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         unknown = [v for v in versions if v not in VERSIONS]
         if unknown or not versions:
@@ -124,6 +131,8 @@ class Broker:
             linger=linger,
             server=server_name,
             virtual_hosts=None if virtual_hosts is None else tuple(virtual_hosts),
+            max_subscriptions=max_subscriptions,
+            max_transaction_bytes=max_transaction_bytes,
         )
         #: A short random string in message ids and session ids.
         self.token = secrets.token_hex(4)

@@ -103,6 +103,7 @@ class Session:
         self.login: str | None = None
         self.subscriptions: dict[str, Subscription] = {}
         self.transactions: dict[str, list[Callable[[], None]]] = {}
+        self._transaction_bytes: dict[str, int] = {}  # message bytes held by each
         self._handlers: dict[str, Callable[[Frame], None]] = {
             "SEND": self._on_send,
             "SUBSCRIBE": self._on_subscribe,
@@ -120,6 +121,7 @@ class Session:
         """Abort open transactions and drop the subscriptions (their unacknowledged queue
         messages go back to their queues).  Safe to call more than once."""
         self.transactions.clear()
+        self._transaction_bytes.clear()
         subscriptions = list(self.subscriptions.values())
         self.subscriptions.clear()
         for subscription in subscriptions:
@@ -242,8 +244,18 @@ class Session:
         transaction = headers.get("transaction")
         if transaction is None:
             self.router.send(message)
-        else:
-            self._transaction(transaction).append(functools.partial(self.router.send, message))
+            return
+        operations = self._transaction(transaction)
+        held = self._transaction_bytes.get(transaction, 0) + len(body)
+        limit = self.settings.max_transaction_bytes
+        if held > limit:
+            raise ProtocolError(
+                "Transaction too large (max_transaction_bytes)",
+                f"Transaction {transaction!r} would hold {held} bytes of messages; the limit "
+                f"of this broker (max_transaction_bytes) is {limit}.",
+            )
+        self._transaction_bytes[transaction] = held
+        operations.append(functools.partial(self.router.send, message))
 
     def _on_subscribe(self, frame: Frame) -> None:
         headers = frame.headers
@@ -252,6 +264,13 @@ class Session:
         if sub_id is None and self.version != "1.0":
             raise ProtocolError("Missing id header", "SUBSCRIBE needs an id in STOMP 1.1 and 1.2.")
         key = sub_id if sub_id is not None else destination
+        limit = self.settings.max_subscriptions
+        if len(self.subscriptions) >= limit and key not in self.subscriptions:
+            raise ProtocolError(
+                "Too many subscriptions (max_subscriptions)",
+                f"This connection holds {len(self.subscriptions)} subscriptions; the limit of "
+                f"this broker (max_subscriptions) is {limit}.",
+            )
         if key in self.subscriptions:
             raise ProtocolError(
                 "Duplicate subscription", f"This connection already has subscription {key!r}."
@@ -347,11 +366,13 @@ class Session:
         for operation in self._transaction(transaction):
             operation()
         del self.transactions[transaction]
+        self._transaction_bytes.pop(transaction, None)
 
     def _on_abort(self, frame: Frame) -> None:
         transaction = _require(frame, "transaction")
         self._transaction(transaction)
         del self.transactions[transaction]
+        self._transaction_bytes.pop(transaction, None)
 
     def _on_disconnect(self, frame: Frame) -> None:
         self.release()
