@@ -45,16 +45,19 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
         return b"\n"
     body = body_bytes(frame.body)
     headers = frame.headers
-    heads = _HEAD_CACHES.get(version)
+    heads = _HEAD_CACHES.get(version)  # (None for 1.0 and unknown versions)
+    key: tuple[Any, ...] | None = None
     if heads is not None:
         # A head cached for the same command, body length and headers (only frames that
         # passed every check below are cached): the frame is that head and its body.
+        key = (cmd, len(body), *headers.items())
         try:
-            cached = heads.get((cmd, len(body), *headers.items()))
-        except TypeError:  # an unhashable value: the paths below decide
-            cached = None
-        if cached is not None and (cached[1] or b"\0" not in body):
-            return b"".join((cached[0], body, b"\0"))
+            cached = heads.get(key)
+        except TypeError:  # an unhashable value: the general path decides
+            key = None
+        else:
+            if cached is not None and (cached[1] or b"\0" not in body):
+                return b"".join((cached[0], body, b"\0"))
     if cmd not in COMMANDS:  # (the standard commands need no checks)
         if "\n" in cmd or "\r" in cmd or "\0" in cmd:
             raise FrameError(f"command {cmd!r} contains a line end or NUL")
@@ -63,8 +66,8 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
                 cmd.encode("utf-8")
             except UnicodeEncodeError:
                 raise FrameError(f"command {cmd!r} is not valid Unicode") from None
-    if version != "1.0" and cmd not in UNESCAPED_COMMANDS:
-        encoded = _encode_common(cmd, headers, body, version)
+    if heads is not None and key is not None and cmd not in UNESCAPED_COMMANDS:
+        encoded = _encode_common(cmd, headers, body, version, heads, key)
         if encoded is not None:
             return encoded
     return _encode_general(cmd, headers, body, version)
@@ -88,20 +91,19 @@ _HEAD_CACHE_SIZE: Final = 512
 _HEAD_CACHE_HEAD: Final = 1024
 
 
-def _encode_common(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes | None:
+def _encode_common(
+    cmd: str,
+    headers: dict[Any, Any],
+    body: bytes,
+    version: str,
+    heads: dict[tuple[Any, ...], tuple[bytes, bool]],
+    key: tuple[Any, ...],
+) -> bytes | None:
     # The common case of escaped frames: str names and values (``None`` values left out),
-    # written line by line from the cache.  None when the general path must decide (other
-    # value types, an empty name, a NUL in a body without content-length, a header that
-    # cannot be encoded ...).
-    # (encode_frame looked for a cached head first)
-    heads = _HEAD_CACHES.get(version)
-    if heads is None:  # (not a version name: the general path treats it as 1.2)
-        return None
-    key = (cmd, len(body), *headers.items())
-    try:
-        hash(key)
-    except TypeError:  # an unhashable value: the general path decides
-        return None
+    # written line by line from the line cache; the head is kept in ``heads`` under
+    # ``key`` (which encode_frame looked up first).  None when the general path must decide
+    # (other value types, an empty name, a NUL in a body without content-length, a header
+    # that cannot be encoded ...).
     cache = _LINE_CACHES[version]
     try:
         names = sorted(headers)
