@@ -83,6 +83,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="message bytes one open transaction may hold (default %(default)s)",
     )
     parser.add_argument(
+        "--max-queue-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        metavar="BYTES",
+        help="message bytes one queue may hold, waiting or unacknowledged (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        metavar="BYTES",
+        help="bytes waiting to be written to one client before it is closed as a slow "
+        "consumer (default %(default)s)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every frame (passcodes hidden)"
     )
     return parser.parse_args(argv)
@@ -112,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             virtual_hosts=tuple(args.virtual_hosts) if args.virtual_hosts else None,
             max_subscriptions=args.max_subscriptions,
             max_transaction_bytes=args.max_transaction_bytes,
+            max_queue_bytes=args.max_queue_bytes,
+            max_pending_bytes=args.max_pending_bytes,
         ).start()
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)

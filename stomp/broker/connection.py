@@ -253,7 +253,12 @@ class ClientConnection:
                     self.out_size,
                 )
                 self._drop_output()
-                self.fail("Slow consumer", "The client did not read its messages.")
+                limit = self.settings.max_pending_bytes
+                self.fail(
+                    "Slow consumer (max_pending_bytes)",
+                    f"More than {limit} bytes waited to be written to this client (the limit "
+                    "of this broker, max_pending_bytes): it did not read its messages.",
+                )
 
     def fail(
         self,

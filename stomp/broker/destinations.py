@@ -9,6 +9,10 @@ messages to their connection through the small :class:`Consumer` interface.
 * Any other destination (``/queue/...`` by convention) is a :class:`Queue`: each message
   goes to one subscriber, round-robin over the subscribers that can take it now, and waits
   in the queue while there is none.
+* A queue holds at most ``max_queue_bytes`` of messages (waiting ones and delivered ones
+  not yet acknowledged, each counted as its body and headers plus what the objects holding them cost);
+  a message that would go past it is refused with :class:`QueueFull`, before anything is
+  kept.  Messages that go back to their queue are never refused: they were accepted.
 * A ``client`` or ``client-individual`` subscription keeps what it delivered until it is
   acknowledged.  Unacknowledged queue messages go back to the front of their queue, in
   their original order and marked redelivered, on NACK, UNSUBSCRIBE and disconnect;
@@ -24,11 +28,14 @@ from typing import Protocol
 
 __all__ = [
     "ACK_MODES",
+    "HEADER_OVERHEAD",
+    "MESSAGE_OVERHEAD",
     "TOPIC_PREFIX",
     "Consumer",
     "Delivery",
     "Message",
     "Queue",
+    "QueueFull",
     "Router",
     "Subscription",
     "Topic",
@@ -41,10 +48,31 @@ TOPIC_PREFIX = "/topic/"
 ACK_MODES = frozenset({"auto", "client", "client-individual"})
 
 
+#: What one message costs the broker beyond its body and header text, in bytes, for the
+#: queue limit: the objects that hold it (measured with tracemalloc by the tests).
+MESSAGE_OVERHEAD = 320
+#: What each of its headers costs beyond the text of its name and value.
+HEADER_OVERHEAD = 128
+
+
+class QueueFull(Exception):
+    """A message would take a queue past its limit (``max_queue_bytes``)."""
+
+    def __init__(self, queue: str, held: int, size: int, limit: int) -> None:
+        super().__init__(
+            f"Queue {queue!r} holds {held} bytes of messages; this one ({size} bytes) would "
+            f"take it past the limit of this broker (max_queue_bytes), {limit}."
+        )
+        self.queue = queue
+        self.held = held
+        self.size = size
+        self.limit = limit
+
+
 class Message:
     """A message as sent: its destination, the headers to pass on, and the body."""
 
-    __slots__ = ("body", "destination", "headers", "message_id", "redelivered")
+    __slots__ = ("body", "destination", "headers", "message_id", "redelivered", "size")
 
     def __init__(
         self, destination: str, headers: dict[str, str], body: bytes, message_id: str
@@ -56,6 +84,15 @@ class Message:
         self.message_id = message_id
         #: Set once the message has gone back to its queue after a delivery.
         self.redelivered = False
+        #: What the message counts for against a queue's limit.
+        self.size = (
+            len(body)
+            + len(destination)
+            + len(message_id)
+            + sum(len(name) + len(value) for name, value in headers.items())
+            + HEADER_OVERHEAD * len(headers)
+            + MESSAGE_OVERHEAD
+        )
 
     def __repr__(self) -> str:
         return f"Message({self.destination!r}, {self.message_id!r}, {len(self.body)} bytes)"
@@ -181,10 +218,13 @@ class Queue:
         self.name = name
         self.pending: deque[Message] = deque()
         self.subscribers: list[Subscription] = []
+        #: The sizes of the messages waiting here and of those delivered and not yet
+        #: acknowledged (see :attr:`Message.size`).
+        self.held = 0
         self._next = 0
 
     def __repr__(self) -> str:
-        return f"Queue({self.name!r}, {len(self.pending)} pending)"
+        return f"Queue({self.name!r}, {len(self.pending)} pending, {self.held} bytes held)"
 
     def dispatch(self, next_ack_id: Iterator[str]) -> None:
         """Give waiting messages to the subscribers ready for them, in turn."""
@@ -199,8 +239,11 @@ class Queue:
             else:
                 return  # nobody can take a message now; they wait
             message = pending.popleft()
-            ack_id = None if subscription.ack_mode == "auto" else next(next_ack_id)
-            subscription.deliver(message, ack_id)
+            if subscription.ack_mode == "auto":
+                self.held -= message.size  # it is the connection's now
+                subscription.deliver(message, None)
+            else:
+                subscription.deliver(message, next(next_ack_id))
 
     def requeue(self, messages: list[Message]) -> None:
         """Put messages back at the front, in their order, marked redelivered."""
@@ -240,9 +283,11 @@ class Router:
 
     Args:
         token: a short string unique to the broker, put into message ids.
+        max_queue_bytes: what one queue may hold (see :attr:`Queue.held`).
     """
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, max_queue_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_queue_bytes = max_queue_bytes
         self.queues: dict[str, Queue] = {}
         self.topics: dict[str, Topic] = {}
         self._token = token
@@ -254,18 +299,34 @@ class Router:
         return Message(destination, headers, body, f"{self._token}-{next(self._message_numbers)}")
 
     def send(self, message: Message) -> None:
-        """Route a message: to every subscriber of a topic, or into a queue."""
+        """Route a message: to every subscriber of a topic, or into a queue.
+
+        Raises:
+            QueueFull: the queue has no room for it (nothing was kept).
+        """
         name = message.destination
         if name.startswith(TOPIC_PREFIX):
             topic = self.topics.get(name)
             if topic is not None:
                 topic.publish(message, self._ack_ids)
             return
+        self.check_room(name, message.size)
         queue = self.queues.get(name)
         if queue is None:
             queue = self.queues[name] = Queue(name)
         queue.pending.append(message)
+        queue.held += message.size
         queue.dispatch(self._ack_ids)
+
+    def check_room(self, destination: str, size: int) -> None:
+        """Raise :class:`QueueFull` unless the queue ``destination`` can take ``size`` more
+        bytes of messages now (a topic always can: it keeps nothing)."""
+        if destination.startswith(TOPIC_PREFIX):
+            return
+        queue = self.queues.get(destination)
+        held = queue.held if queue is not None else 0
+        if held + size > self.max_queue_bytes:
+            raise QueueFull(destination, held, size, self.max_queue_bytes)
 
     def subscribe(self, subscription: Subscription) -> None:
         """Attach a subscription; a queue then gives it the messages that waited."""
@@ -297,7 +358,11 @@ class Router:
     def ack(self, subscription: Subscription, ack_id: str) -> None:
         """Settle a delivery (cumulatively in ``client`` mode) as consumed.  Does nothing
         when it is no longer pending (e.g. a transactional ACK overtaken by another)."""
-        if subscription.settle(ack_id) and subscription.prefetch:
+        messages = subscription.settle(ack_id)
+        target = subscription.target
+        if isinstance(target, Queue):
+            target.held -= sum(message.size for message in messages)
+        if messages and subscription.prefetch:
             self.wake(subscription)
 
     def nack(self, subscription: Subscription, ack_id: str) -> None:
@@ -316,6 +381,11 @@ class Router:
         """How many messages wait in the queue ``destination`` (0 for a topic)."""
         queue = self.queues.get(destination)
         return len(queue.pending) if queue is not None else 0
+
+    def held(self, destination: str) -> int:
+        """What the queue ``destination`` holds against its limit (0 for a topic)."""
+        queue = self.queues.get(destination)
+        return queue.held if queue is not None else 0
 
     def destinations(self) -> Iterable[Queue | Topic]:
         """Every live destination."""

@@ -43,6 +43,7 @@ class Settings:
     virtual_hosts: tuple[str, ...] | None = None
     max_subscriptions: int = 10_000
     max_transaction_bytes: int = 64 * 1024 * 1024
+    max_queue_bytes: int = 64 * 1024 * 1024
 
     def __repr__(self) -> str:
         # The passcode stays out of reprs, logs and tracebacks.

@@ -72,9 +72,10 @@ class Broker:
             ``n * heartbeat_grace`` ms of silence.
         max_header_bytes: limit of one frame's command and header lines.
         max_body_bytes: limit of one frame's body.  A frame past a limit gets an ERROR.
-        max_pending_bytes: output waiting for a client that does not read, past which it
-            is closed as a slow consumer.  (From ``high_water_bytes`` on, queues stop
-            giving it messages and its input is not read until it catches up.)
+        max_pending_bytes: output waiting for a client that does not read (64 MiB), past
+            which it gets an ERROR naming the limit and is closed as a slow consumer.  Only
+            topics can take it there: from ``high_water_bytes`` (1 MiB) on, queues stop
+            giving it messages and its input is not read until it catches up.
         high_water_bytes: see ``max_pending_bytes``.
         connect_timeout: seconds a new connection has to send CONNECT.
         linger: seconds a closing connection has to read its last frames and close.
@@ -84,6 +85,11 @@ class Broker:
         max_transaction_bytes: message bytes one open transaction may hold (64 MiB); a SEND
             past it gets an ERROR naming the limit (and the transaction is lost with the
             connection).
+        max_queue_bytes: what one queue may hold (64 MiB): its waiting messages and those
+            delivered and not yet acknowledged, each counted as its body and headers plus
+            what the objects holding them cost (320 bytes a message, 128 a header).  A SEND
+            (or a COMMIT) that would go past it gets an ERROR naming the limit, and nothing
+            of it is kept.
         virtual_hosts: the virtual hosts a CONNECT's ``host`` header may name, e.g.
             ``("/",)``; another one is refused as RabbitMQ refuses it (``Bad CONNECT``,
             ``Virtual host '<host>' access denied``), so that code which forgets
@@ -111,6 +117,7 @@ class Broker:
         virtual_hosts: tuple[str, ...] | None = None,
         max_subscriptions: int = 10_000,
         max_transaction_bytes: int = 64 * 1024 * 1024,
+        max_queue_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         unknown = [v for v in versions if v not in VERSIONS]
         if unknown or not versions:
@@ -133,10 +140,11 @@ class Broker:
             virtual_hosts=None if virtual_hosts is None else tuple(virtual_hosts),
             max_subscriptions=max_subscriptions,
             max_transaction_bytes=max_transaction_bytes,
+            max_queue_bytes=max_queue_bytes,
         )
         #: A short random string in message ids and session ids.
         self.token = secrets.token_hex(4)
-        self.router = Router(self.token)
+        self.router = Router(self.token, max_queue_bytes)
         self._requested = (host, port)
         self._bound: tuple[str, int] | None = None
         self._lock = threading.Lock()

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from stomp.broker.destinations import ACK_MODES, Message, Router, Subscription
+from stomp.broker.destinations import ACK_MODES, Message, QueueFull, Router, Subscription
 from stomp.broker.handshake import (
     HandshakeError,
     Settings,
@@ -81,6 +81,16 @@ class Link(Protocol):
         """Flush what is queued, then close."""
 
 
+class _Transaction:
+    # An open transaction: what COMMIT applies, in order, and what its SENDs hold.
+    __slots__ = ("held", "operations", "queued")
+
+    def __init__(self) -> None:
+        self.operations: list[Callable[[], None]] = []
+        self.held = 0  # message bytes held by its SENDs
+        self.queued: dict[str, int] = {}  # the sizes of its SENDs, by destination
+
+
 class Session:
     """The STOMP state of one connection: version, subscriptions, transactions.
 
@@ -102,8 +112,7 @@ class Session:
         self.connected = False
         self.login: str | None = None
         self.subscriptions: dict[str, Subscription] = {}
-        self.transactions: dict[str, list[Callable[[], None]]] = {}
-        self._transaction_bytes: dict[str, int] = {}  # message bytes held by each
+        self.transactions: dict[str, _Transaction] = {}
         self._handlers: dict[str, Callable[[Frame], None]] = {
             "SEND": self._on_send,
             "SUBSCRIBE": self._on_subscribe,
@@ -121,7 +130,6 @@ class Session:
         """Abort open transactions and drop the subscriptions (their unacknowledged queue
         messages go back to their queues).  Safe to call more than once."""
         self.transactions.clear()
-        self._transaction_bytes.clear()
         subscriptions = list(self.subscriptions.values())
         self.subscriptions.clear()
         for subscription in subscriptions:
@@ -241,21 +249,25 @@ class Session:
         kept = {name: value for name, value in headers.items() if name not in _NOT_FORWARDED}
         body = body_bytes(frame.body)
         message = self.router.new_message(destination, kept, body)
-        transaction = headers.get("transaction")
-        if transaction is None:
-            self.router.send(message)
+        name = headers.get("transaction")
+        if name is None:
+            try:
+                self.router.send(message)
+            except QueueFull as exc:
+                raise ProtocolError(_QUEUE_FULL, str(exc)) from None
             return
-        operations = self._transaction(transaction)
-        held = self._transaction_bytes.get(transaction, 0) + len(body)
+        transaction = self._transaction(name)
+        held = transaction.held + len(body)
         limit = self.settings.max_transaction_bytes
         if held > limit:
             raise ProtocolError(
                 "Transaction too large (max_transaction_bytes)",
-                f"Transaction {transaction!r} would hold {held} bytes of messages; the limit "
+                f"Transaction {name!r} would hold {held} bytes of messages; the limit "
                 f"of this broker (max_transaction_bytes) is {limit}.",
             )
-        self._transaction_bytes[transaction] = held
-        operations.append(functools.partial(self.router.send, message))
+        transaction.held = held
+        transaction.queued[destination] = transaction.queued.get(destination, 0) + message.size
+        transaction.operations.append(functools.partial(self.router.send, message))
 
     def _on_subscribe(self, frame: Frame) -> None:
         headers = frame.headers
@@ -325,7 +337,8 @@ class Session:
             action(subscription, ack_id)
         else:
             # Checked now, applied at COMMIT (a no-op then if it was settled meanwhile).
-            self._transaction(transaction).append(functools.partial(action, subscription, ack_id))
+            operation = functools.partial(action, subscription, ack_id)
+            self._transaction(transaction).operations.append(operation)
 
     def _locate(self, frame: Frame) -> tuple[Subscription, str]:
         # Find the unacknowledged delivery an ACK/NACK names: by the MESSAGE's ack header in
@@ -359,30 +372,39 @@ class Session:
             raise ProtocolError(
                 "Duplicate transaction", f"Transaction {transaction!r} is already open."
             )
-        self.transactions[transaction] = []
+        self.transactions[transaction] = _Transaction()
 
     def _on_commit(self, frame: Frame) -> None:
-        transaction = _require(frame, "transaction")
-        for operation in self._transaction(transaction):
+        name = _require(frame, "transaction")
+        transaction = self._transaction(name)
+        # All or nothing: every queue must have room for the whole transaction first.
+        for destination, size in transaction.queued.items():
+            try:
+                self.router.check_room(destination, size)
+            except QueueFull as exc:
+                raise ProtocolError(
+                    _QUEUE_FULL, f"Transaction {name!r} is not committed (nothing of it is): {exc}"
+                ) from None
+        del self.transactions[name]
+        for operation in transaction.operations:
             operation()
-        del self.transactions[transaction]
-        self._transaction_bytes.pop(transaction, None)
 
     def _on_abort(self, frame: Frame) -> None:
-        transaction = _require(frame, "transaction")
-        self._transaction(transaction)
-        del self.transactions[transaction]
-        self._transaction_bytes.pop(transaction, None)
+        name = _require(frame, "transaction")
+        self._transaction(name)
+        del self.transactions[name]
 
     def _on_disconnect(self, frame: Frame) -> None:
         self.release()
 
-    def _transaction(self, name: str) -> list[Callable[[], None]]:
-        operations = self.transactions.get(name)
-        if operations is None:
+    def _transaction(self, name: str) -> _Transaction:
+        transaction = self.transactions.get(name)
+        if transaction is None:
             raise ProtocolError("Unknown transaction", f"No open transaction {name!r}.")
-        return operations
+        return transaction
 
+
+_QUEUE_FULL = "Queue full (max_queue_bytes)"
 
 _UNKNOWN_DETAIL = (
     "Commands after CONNECT: SEND, SUBSCRIBE, UNSUBSCRIBE, BEGIN, COMMIT, ABORT, ACK, "

@@ -234,6 +234,34 @@ def test_cli_login_and_verbose_log_without_passcode() -> None:
             process.communicate(timeout=WAIT)
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("--max-queue-bytes", "4000", "Queue full (max_queue_bytes)"),
+        ("--max-subscriptions", "1", "Too many subscriptions (max_subscriptions)"),
+        ("--max-transaction-bytes", "1500", "Transaction too large (max_transaction_bytes)"),
+    ],
+)
+def test_cli_limit_options(option: str, value: str, error: str) -> None:
+    process, port = _start_cli(option, value)
+    try:
+        connection = stomp.Connection12([("127.0.0.1", port)], timeout=WAIT)
+        collector = Collector()
+        connection.set_listener("c", collector)
+        connection.connect(wait=True)
+        transaction = connection.begin()
+        for n in range(4):  # 4 KB into a queue, a transaction, 4 subscriptions
+            connection.subscribe(f"/queue/cli-{n}", id=str(n))
+            connection.send("/queue/cli-limits", "x" * 1000)
+            connection.send("/queue/cli-tx", "y" * 1000, transaction=transaction)
+        assert collector.wait_for(lambda: collector.errors, WAIT)
+        assert collector.errors[0].headers["message"] == error
+        connection.disconnect()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+
 def test_cli_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "stomp.broker", "--help"],
