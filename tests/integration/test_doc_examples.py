@@ -22,8 +22,8 @@ page defined; :data:`PRELUDES` gives those names, and nothing else.  An example 
 its interpreter exits with status 0 within :data:`WAIT` seconds, with no traceback and no
 ``broker error`` printed by its listener.
 
-Console sessions (literal blocks starting with ``$ ``) are run too where their output is
-deterministic, and compared line by line (:data:`CONSOLE_HOW`); the others say why not.
+Console sessions (literal blocks, or README's ```` ```console ```` blocks, starting with
+``$ ``) are run too, and their output compared line by line (:data:`CONSOLE_HOW`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,13 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
+import signal
+import socket
 import subprocess
 import sys
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,26 +241,37 @@ def test_example_runs(example: Example, request: pytest.FixtureRequest, tmp_path
 
 # -- console sessions ----------------------------------------------------------------------
 
-#: How each console session (a literal block starting with ``$ ``) runs, by (file, first
-#: line): ``rabbitmq`` (each ``$`` command in bash, with RabbitMQ running, its output --
-#: stdout and stderr -- compared with the lines below it; a token ending in ``...`` stands
-#: for any text, and ``$ cat FILE`` writes the lines below it into FILE instead), or
-#: ``skip: why`` (not run; the reason stays here).
+#: How each console session (a literal block of an .rst page, or a ```` ```console ```` block
+#: of README.md, starting with ``$ ``) runs, by (file, first line).  In each, the
+#: destinations ``/queue/demo`` and ``/queue/orders`` become names of the test's own, and the
+#: output -- stdout and stderr -- is compared with the lines below each ``$`` command; a
+#: token ending in ``...`` stands for any text:
+#:
+#: * ``rabbitmq``: each ``$`` command in bash, with RabbitMQ running; ``$ cat FILE`` writes
+#:   the lines below it into FILE instead;
+#: * ``rabbitmq-orders``: the same, once ``/queue/orders`` holds the three messages the
+#:   page's ``orders.txt`` script sends (``first``, ``second``, ``third``);
+#: * ``rabbitmq-terminal``: an interactive session, on a terminal (a pty): each line
+#:   ``> COMMAND`` is typed once the output above it has been printed; the comparison leaves
+#:   out blank lines and bare prompts, whose place among a message's lines depends on when
+#:   the message arrives;
+#: * ``embedded-broker``: the command starts the embedded broker on a free port instead of
+#:   61613; its first line is compared, then Ctrl-C (SIGINT) must stop it with status 0.
 CONSOLE_HOW: dict[tuple[str, str], str] = {
-    ("docs/cli.rst", "$ stomp -H 127.0.0.1 -U guest -W guest --vhost /"): (
-        "skip: an interactive session: where a message prints among the prompts depends on "
-        "timing (the shell's output is tested in tests/cli)"
-    ),
+    ("docs/cli.rst", "$ stomp -H 127.0.0.1 -U guest -W guest --vhost /"): "rabbitmq-terminal",
+    ("README.md", "$ stomp -H 127.0.0.1 -U guest -W guest --vhost /"): "rabbitmq-terminal",
     ("docs/cli.rst", "$ stomp -H 127.0.0.1 -P 1 ; echo $?"): "rabbitmq",
+    ("README.md", "$ stomp -H 127.0.0.1 -P 1 ; echo $?"): "rabbitmq",
     ("docs/cli.rst", "$ cat orders.txt"): "rabbitmq",
     (
         "docs/cli.rst",
         "$ stomp -H 127.0.0.1 -U guest -W guest -L /queue/orders --count 2 --json 2>/dev/null",
-    ): "skip: prints what /queue/orders holds, which depends on what ran before",
-    ("docs/broker.rst", "$ python -m stomp.broker --port 61613"): (
-        "skip: runs until Ctrl-C, on the port RabbitMQ has in the tests"
-    ),
+    ): "rabbitmq-orders",
+    ("docs/broker.rst", "$ python -m stomp.broker --port 61613"): "embedded-broker",
 }
+
+#: The destinations console sessions use, renamed for each test (see :data:`CONSOLE_HOW`).
+SESSION_DESTINATIONS = ("/queue/demo", "/queue/orders")
 
 
 @dataclass(frozen=True)
@@ -280,10 +296,15 @@ class Session:
 
 
 def sessions_of(path: str) -> list[Session]:
-    if not path.endswith(".rst"):
-        return []
-    lines = (REPO / path).read_text(encoding="utf-8").splitlines()
+    text = (REPO / path).read_text(encoding="utf-8")
     found = []
+    if path.endswith(".md"):
+        for match in re.finditer(r"^```console\n(.*?)^```", text, re.S | re.M):
+            if match.group(1).startswith("$ "):
+                line = text.count("\n", 0, match.start(1)) + 1
+                found.append(Session(path, line, match.group(1)))
+        return found
+    lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.rstrip().endswith("::") and not line.strip().startswith(".."):
             text, first = _dedent_block(lines, i + 1)
@@ -310,25 +331,47 @@ def test_every_console_session_says_how_it_runs() -> None:
     assert not gone, f"entries in CONSOLE_HOW whose session is gone: {gone}"
 
 
-#: The sessions that run (the others say in CONSOLE_HOW why they do not).
-RUNNABLE = [s for s in SESSIONS if not CONSOLE_HOW.get(s.key, "").startswith("skip")]
-
-
-@pytest.mark.parametrize("session", RUNNABLE, ids=[f"{s.path}:{s.line}" for s in RUNNABLE])
+@pytest.mark.parametrize("session", SESSIONS, ids=[f"{s.path}:{s.line}" for s in SESSIONS])
 def test_console_session_runs(
     session: Session, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     how = CONSOLE_HOW.get(session.key)
     if how is None:
         pytest.fail(f"no entry in CONSOLE_HOW for {session.path}:{session.line}")
-    request.getfixturevalue(FIXTURES[how])
+    if how.startswith("rabbitmq"):
+        request.getfixturevalue(FIXTURES["rabbitmq"])  # skipped without it, failed in CI
     env = {
         **os.environ,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path),  # (the shell's history file)
     }
     env.pop("NO_COLOR", None)
-    for command, expected in session.steps():
+    token = uuid.uuid4().hex[:12]
+    renamed = [(name, f"{name}-{token}") for name in SESSION_DESTINATIONS]
+
+    def rename(text: str) -> str:
+        for old, new in renamed:
+            text = text.replace(old, new)
+        return text
+
+    steps = [
+        (rename(command), [rename(line) for line in lines]) for command, lines in session.steps()
+    ]
+    context = f"{session.path}:{session.line}"
+    if how == "rabbitmq-orders":
+        _send_rabbitmq(rename("/queue/orders"), ["first", "second", "third"])
+    if how == "rabbitmq-terminal":
+        ((command, expected),) = steps
+        env["NO_COLOR"] = "1"  # (compared as text)
+        shown = _run_on_a_terminal(command, expected, env, tmp_path)
+        _compare(_meaningful(shown), _meaningful(expected), context)
+        return
+    if how == "embedded-broker":
+        ((command, expected),) = steps
+        _run_the_broker(command, expected, env, context)
+        return
+    for command, expected in steps:
         if command.startswith("cat "):
             (tmp_path / command.split()[1]).write_text("\n".join(expected) + "\n")
             continue
@@ -340,8 +383,111 @@ def test_console_session_runs(
             cwd=tmp_path,
             env=env,
         )
-        shown = done.stdout.splitlines()
-        context = f"{session.path}:{session.line}: $ {command}\n{done.stdout}"
-        assert len(shown) == len(expected), context
-        for got, want in zip(shown, expected, strict=True):
-            assert _line_pattern(want).match(got), f"{got!r} is not {want!r}\n{context}"
+        _compare(done.stdout.splitlines(), expected, f"{context}: $ {command}")
+
+
+def _compare(shown: list[str], expected: list[str], context: str) -> None:
+    text = "\n".join(shown)
+    assert len(shown) == len(expected), f"{context}\n{text}"
+    for got, want in zip(shown, expected, strict=True):
+        assert _line_pattern(want).match(got), f"{got!r} is not {want!r}\n{context}\n{text}"
+
+
+def _meaningful(lines: list[str]) -> list[str]:
+    # A terminal transcript without blank lines and bare prompts.
+    return [line.rstrip() for line in lines if line.strip() not in ("", ">")]
+
+
+def _send_rabbitmq(destination: str, bodies: list[str]) -> None:
+    import stomp
+
+    conn = stomp.Connection12([("127.0.0.1", 61613)], vhost="/")
+    conn.connect("guest", "guest", wait=True)
+    try:
+        for body in bodies:
+            conn.send(destination, body)  # (a receipt header would show in the MESSAGE)
+    finally:
+        conn.disconnect()  # with a receipt: the broker has taken them all when it returns
+
+
+def _run_on_a_terminal(
+    command: str, expected: list[str], env: dict[str, str], cwd: Path
+) -> list[str]:
+    """Run ``command`` on a pty, typing each ``> COMMAND`` line of ``expected`` once the
+    lines above it have been printed; return the transcript's lines."""
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            ["bash", "-c", command],
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            env={**env, "TERM": "dumb"},
+            cwd=cwd,
+            start_new_session=True,
+        )
+    finally:
+        os.close(terminal)
+    output = b""
+    deadline = time.monotonic() + WAIT
+
+    def read_some() -> bool:
+        nonlocal output
+        ready, _, _ = select.select([controller], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"no output within {WAIT} s; so far:\n{output.decode()}")
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the program closed the terminal
+            return False
+        output += chunk
+        return bool(chunk)
+
+    def printed(lines: list[str]) -> bool:
+        # Whether the transcript holds ``lines`` (blank ones and prompts left out) in order.
+        shown = iter(_meaningful(output.decode(errors="replace").splitlines()))
+        wanted = _meaningful(lines)
+        return all(any(_line_pattern(want).match(got) for got in shown) for want in wanted)
+
+    try:
+        above: list[str] = []
+        for line in expected:
+            if line.startswith("> ") and line[2:].strip():
+                while not (printed(above) and output.rstrip(b" ").endswith(b">")):
+                    assert read_some(), f"the program ended early:\n{output.decode()}"
+                os.write(controller, line[2:].encode() + b"\n")
+            above.append(line)
+        while read_some():
+            pass
+        assert process.wait(WAIT) == 0, output.decode()
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+            process.wait(WAIT)
+    return output.decode().replace("\r\n", "\n").splitlines()
+
+
+def _run_the_broker(command: str, expected: list[str], env: dict[str, str], context: str) -> None:
+    # The command as written, on a free port; its first line, then Ctrl-C.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    argv = shlex.split(command.replace("61613", port))
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().rstrip("\n")
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=WAIT)
+    _compare([first], [line.replace("61613", port) for line in expected], context)
+    assert process.returncode == 0, errors
