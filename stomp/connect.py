@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from stomp import _namespace, protocol, transport
 from stomp.exception import NotConnectedException
 from stomp.failover import pick
+from stomp.keepalive import KeepaliveSpec
 from stomp.listener import Publisher, WaitingListener
 from stomp.protocol import Protocol10, Protocol11, Protocol12
 from stomp.session import random_id
+from stomp.tls import SSLPassword
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
 
 # stomp.py's connect module star-imports its protocol and transport modules: their names
@@ -42,6 +44,8 @@ _namespace.forget(globals())
 _log = logging.getLogger("stomp.py")
 
 if TYPE_CHECKING:
+    import ssl
+
     from stomp.tls import DEFAULT_SSL_VERSION as DEFAULT_SSL_VERSION
     from stomp.tls import SSLError as SSLError
 
@@ -94,14 +98,38 @@ class BaseConnection(Publisher):
         """See :meth:`stomp.transport.BaseTransport.set_receipt`."""
         self.transport.set_receipt(receipt_id, value)
 
-    def set_ssl(self, *args: Any, **kwargs: Any) -> None:
+    def set_ssl(
+        self,
+        for_hosts: Iterable[tuple[str, int]] = (),
+        key_file: str | None = None,
+        cert_file: str | None = None,
+        ca_certs: str | None = None,
+        cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
+        ssl_version: int | None = None,
+        password: SSLPassword = None,
+        verify: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         """Use TLS for some hosts; see :meth:`stomp.transport.Transport.set_ssl`.  Call it
         before :meth:`connect`."""
-        self.transport.set_ssl(*args, **kwargs)  # type: ignore[attr-defined]
+        self.transport.set_ssl(  # type: ignore[attr-defined]
+            for_hosts,
+            key_file,
+            cert_file,
+            ca_certs,
+            cert_validator,
+            ssl_version,
+            password,
+            verify,
+            ssl_context,
+        )
 
-    def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> Any:
+    def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> dict[str, Any] | None:
         """See :meth:`stomp.transport.Transport.get_ssl`."""
-        return self.transport.get_ssl(host_and_port)  # type: ignore[attr-defined]
+        params: dict[str, Any] | None = self.transport.get_ssl(  # type: ignore[attr-defined]
+            host_and_port
+        )
+        return params
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once every frame sent so far was handed to the operating system.
@@ -218,7 +246,7 @@ class StompConnection10(BaseConnection, Protocol10):
         reconnect_sleep_max: float = 60.0,
         reconnect_attempts_max: int = 3,
         timeout: float | None = None,
-        keepalive: Any = None,
+        keepalive: KeepaliveSpec = None,
         auto_decode: bool = True,
         encoding: str = "utf-8",
         auto_content_length: bool = True,
@@ -256,7 +284,7 @@ class StompConnection11(BaseConnection, Protocol11):
         reconnect_attempts_max: int = 3,
         timeout: float | None = None,
         heartbeats: tuple[int, int] = (0, 0),
-        keepalive: Any = None,
+        keepalive: KeepaliveSpec = None,
         vhost: str | None = None,
         auto_decode: bool = True,
         encoding: str = "utf-8",
@@ -285,7 +313,7 @@ class StompConnection12(BaseConnection, Protocol12):
         reconnect_attempts_max: int = 3,
         timeout: float | None = None,
         heartbeats: tuple[int, int] = (0, 0),
-        keepalive: Any = None,
+        keepalive: KeepaliveSpec = None,
         vhost: str | None = None,
         auto_decode: bool = True,
         encoding: str = "utf-8",

@@ -15,11 +15,14 @@ import random
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from stomp import log as stomp_log
 from stomp.exception import ConnectFailedException
-from stomp.tls import TLSSettings
+from stomp.tls import SSLPassword, TLSSettings
+
+if TYPE_CHECKING:
+    import ssl
 
 log = logging.getLogger("stomp.py")
 
@@ -317,10 +320,10 @@ class FailoverMixin:
         cert_file: str | None = None,
         ca_certs: str | None = None,
         cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
-        ssl_version: Any = None,
-        password: Any = None,
+        ssl_version: int | None = None,
+        password: SSLPassword = None,
         verify: bool = True,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """Use TLS for the given ``(host, port)`` entries.
 

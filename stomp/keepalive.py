@@ -60,9 +60,14 @@ def _set(sock: socket.socket, level: int, option: int, name: str, value: Any) ->
         log.error("keepalive: unable to set %s option to %s on socket: %s", name, value, exc)
 
 
+#: A ``keepalive`` argument: ``True``, ``("linux", idle, interval, count)`` or
+#: ``("mac", interval)`` (``None`` or ``False``: off).
+KeepaliveSpec = bool | tuple[Any, ...] | list[Any] | None
+
+
 def apply_keepalive(
     sock: socket.socket,
-    keepalive: Any,
+    keepalive: KeepaliveSpec,
     linux: bool | None = None,
     mac: bool | None = None,
 ) -> None:

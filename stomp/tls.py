@@ -24,6 +24,10 @@ from stomp.exception import SendTimeoutException
 if TYPE_CHECKING:
     import ssl
 
+#: What ``password`` may be: the private key's password, or a function returning it (as
+#: :meth:`ssl.SSLContext.load_cert_chain` takes it).
+SSLPassword = str | bytes | Callable[[], str | bytes] | None
+
 __all__ = ["DEFAULT_SSL_VERSION", "SSLError", "TLSSettings", "TLSStream"]
 
 log = logging.getLogger("stomp.py")
@@ -73,10 +77,10 @@ class TLSSettings:
         cert_file: str | None = None,
         ca_certs: str | None = None,
         cert_validator: Callable[[Any, str], tuple[bool, Any]] | None = None,
-        ssl_version: Any = None,
-        password: Any = None,
+        ssl_version: int | None = None,
+        password: SSLPassword = None,
         verify: bool = True,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         ssl = _ssl()
         if ssl is None:  # pragma: no cover - Python built without OpenSSL

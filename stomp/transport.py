@@ -45,6 +45,7 @@ from stomp.exception import (
 )
 from stomp.failover import HOST_LIST_ARGUMENTS, FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
+from stomp.keepalive import KeepaliveSpec
 from stomp.session import ClientSession
 from stomp.tls import TLSSettings, TLSStream
 from stomp.writer import DEFAULT_HIGH_WATER, DEFAULT_SEND_TIMEOUT, FrameWriter
@@ -935,7 +936,7 @@ class Transport(FailoverMixin, BaseTransport):
         reconnect_sleep_max: float = 60.0,
         reconnect_attempts_max: int = 3,
         timeout: float | None = None,
-        keepalive: Any = None,
+        keepalive: KeepaliveSpec = None,
         vhost: str | None = None,
         auto_decode: bool = True,
         encoding: str = "utf-8",

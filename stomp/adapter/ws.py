@@ -35,7 +35,7 @@ from stomp.exception import (
     StompException,
 )
 from stomp.failover import FailoverMixin, HostList, pick
-from stomp.keepalive import apply_keepalive
+from stomp.keepalive import KeepaliveSpec, apply_keepalive
 from stomp.protocol import Protocol12
 from stomp.tls import TLSStream
 from stomp.transport import BaseTransport, Transport
@@ -238,7 +238,7 @@ class WSTransport(FailoverMixin, BaseTransport):
         reconnect_sleep_max: float = 60.0,
         reconnect_attempts_max: int = 3,
         timeout: float | None = None,
-        keepalive: Any = None,
+        keepalive: KeepaliveSpec = None,
         vhost: str | None = None,
         auto_decode: bool = True,
         encoding: str = "utf-8",
@@ -547,7 +547,7 @@ class WSStompConnection(StompConnection12):
         reconnect_attempts_max: int = 3,
         timeout: float | None = None,
         heartbeats: tuple[int, int] = (0, 0),
-        keepalive: Any = None,
+        keepalive: KeepaliveSpec = None,
         vhost: str | None = None,
         auto_decode: bool = True,
         encoding: str = "utf-8",

@@ -9,6 +9,7 @@ that is not needed, because the call was accepted, is itself an error.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 from typing_extensions import assert_type
@@ -60,6 +61,14 @@ def a_session() -> None:
     conn.disconnect()
 
 
+def tls_and_keepalive() -> None:
+    conn = stomp.Connection12([("127.0.0.1", 61614)], keepalive=("linux", 60, 10, 3))
+    conn.set_ssl([("127.0.0.1", 61614)], ssl_context=ssl.create_default_context())
+    conn.set_ssl([("127.0.0.1", 61614)], ca_certs="ca.pem", password=lambda: "secret")
+    assert_type(conn.get_ssl(("127.0.0.1", 61614)), dict[str, Any] | None)
+    stomp.Connection11(keepalive=True)
+
+
 def wrong_calls(conn: stomp.Connection12) -> None:
     stomp.Connection12("127.0.0.1:61613")  # type: ignore[arg-type]
     stomp.Connection12([("127.0.0.1", "61613")])  # type: ignore[list-item]
@@ -69,6 +78,9 @@ def wrong_calls(conn: stomp.Connection12) -> None:
     conn.send()  # type: ignore[call-arg]
     conn.connect(wait="yes")  # type: ignore[arg-type]
     conn.ack()  # type: ignore[call-arg]
+    conn.set_ssl([("127.0.0.1", 61614)], ssl_context="ctx")  # type: ignore[arg-type]
+    conn.set_ssl([("127.0.0.1", 61614)], verify_host=True)  # type: ignore[call-arg]
+    stomp.Connection12(keepalive="yes")  # type: ignore[arg-type]
 
 
 def listeners(conn: stomp.Connection12, *args: Any) -> None:
