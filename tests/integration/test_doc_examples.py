@@ -23,7 +23,9 @@ its interpreter exits with status 0 within :data:`WAIT` seconds, with no traceba
 ``broker error`` printed by its listener.
 
 Console sessions (literal blocks, or README's ```` ```console ```` blocks, starting with
-``$ ``) are run too, and their output compared line by line (:data:`CONSOLE_HOW`).
+``$ ``) are run too, and their output compared line by line (:data:`CONSOLE_HOW`).  Every
+other block (commands with no output shown, outputs, formats) says in :data:`OTHER_BLOCKS`
+which test runs it or why none does.
 """
 
 from __future__ import annotations
@@ -272,6 +274,80 @@ CONSOLE_HOW: dict[tuple[str, str], str] = {
 
 #: The destinations console sessions use, renamed for each test (see :data:`CONSOLE_HOW`).
 SESSION_DESTINATIONS = ("/queue/demo", "/queue/orders")
+
+
+#: Every other block of README.md and docs/ (shell commands with no output to compare,
+#: outputs, file formats), by (file, first line): where it is run, or why it is not.
+OTHER_BLOCKS: dict[tuple[str, str], str] = {
+    (
+        "README.md",
+        "scripts/quickstart    # installs stomp-ng into .venv and sends and receives a message",
+    ): "run: tests/integration/test_install.py (from a fresh copy), its output compared",
+    ("README.md", "embedded broker listening on 127.0.0.1:40331"): (
+        "the quick start's output: compared by tests/integration/test_install.py"
+    ),
+    ("README.md", "pip uninstall stomp.py   # first: both install the `stomp` package"): (
+        "run: tests/integration/test_install.py (a wheel of this checkout for stomp-ng)"
+    ),
+    ("README.md", "pip uninstall -y stomp.py"): "run: tests/integration/test_install.py",
+    ("README.md", "scripts/run-tests"): "run: by CI itself (.ci/run runs it)",
+    (
+        "README.md",
+        "python bench/run.py            # full run, about 2 minutes; --quick: about 30 s",
+    ): ("not run: the benchmarks take minutes and compare speeds (bench/README.md)"),
+    ("docs/cli.rst", "message-id: m1"): "an output format (tests/cli check the output)",
+    ("docs/cli.rst", "message-id: T_1@@session-5BZ0f5zFv1kZJjdb5j1_bQ@@1"): (
+        "an output format (tests/cli check the output)"
+    ),
+    ("docs/development.rst", "$ scripts/run-tests"): "run: by CI itself (.ci/run runs it)",
+    (
+        "docs/development.rst",
+        "# scripts/brokers install    # apt-get install rabbitmq-server activemq (root)",
+    ): "run: by scripts/run-tests in CI (install, start) and by hand (status, stop)",
+    ("docs/migration.rst", "pip uninstall stomp.py"): (
+        "the README's install order: run by tests/integration/test_install.py"
+    ),
+    ("docs/quickstart.rst", "$ pip install stomp-ng"): (
+        "the README's install command: run by tests/integration/test_install.py"
+    ),
+}
+
+
+def other_blocks_of(path: str) -> list[tuple[str, str]]:
+    """The keys of the blocks of ``path`` that are neither Python examples nor console
+    sessions."""
+    text = (REPO / path).read_text(encoding="utf-8")
+    keys = []
+    if path.endswith(".md"):
+        for match in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+            kind, body = match.groups()
+            if kind != "python" and not (kind == "console" and body.startswith("$ ")):
+                keys.append((path, body.splitlines()[0].strip()))
+        return keys
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(".. code-block::"):
+            if stripped.split("::", 1)[1].strip() == "python":
+                continue
+        elif not stripped.endswith("::") or stripped.startswith(".."):
+            continue
+        code, _ = _dedent_block(lines, i + 1)
+        if not stripped.startswith(".. code-block::") and (
+            _is_python(code) or code.startswith("$ ")
+        ):
+            continue
+        if code.strip():
+            keys.append((path, code.splitlines()[0].strip()))
+    return keys
+
+
+def test_every_other_block_says_where_it_runs() -> None:
+    keys = [key for path in SOURCES for key in other_blocks_of(path)]
+    unknown = [f"{path}: {first}" for path, first in keys if (path, first) not in OTHER_BLOCKS]
+    assert not unknown, "blocks with no entry in OTHER_BLOCKS:\n" + "\n".join(unknown)
+    gone = sorted(set(OTHER_BLOCKS) - set(keys))
+    assert not gone, f"entries in OTHER_BLOCKS whose block is gone: {gone}"
 
 
 @dataclass(frozen=True)
