@@ -70,6 +70,7 @@ HOW: dict[tuple[str, str], str] = {
     ("docs/messaging.rst", "class Reports(stomp.ConnectionListener):"): "activemq",
     ("docs/messaging.rst", 'DURABLE = {"durable": "true", "auto-delete": "false"}'): "rabbitmq",
     ("docs/messaging.rst", "class Reconnecting(stomp.ConnectionListener):"): "rabbitmq",
+    ("docs/reliability.rst", "class Worker(stomp.ConnectionListener):"): "rabbitmq",
     ("docs/adapters.rst", "class Printer(stomp.ConnectionListener):"): "rabbitmq-ws",
     (
         "docs/adapters.rst",
@@ -470,8 +471,10 @@ def _compare(shown: list[str], expected: list[str], context: str) -> None:
 
 
 def _meaningful(lines: list[str]) -> list[str]:
-    # A terminal transcript without blank lines and bare prompts.
-    return [line.rstrip() for line in lines if line.strip() not in ("", ">")]
+    # A terminal transcript without blank lines and bare prompts, and with a prompt printed
+    # twice in a row (a message arrived before the prompt after a command) counted once.
+    shown = (re.sub(r"^(> ?)+", "> ", line.rstrip()).rstrip() for line in lines)
+    return [line for line in shown if line not in ("", ">")]
 
 
 def _send_rabbitmq(destination: str, bodies: list[str]) -> None:
