@@ -47,14 +47,16 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     headers = frame.headers
     heads = _HEAD_CACHES.get(version)  # (None for 1.0 and unknown versions)
     key: tuple[Any, ...] | None = None
-    if heads is not None:
+    if heads is not None and "receipt" not in headers:
         # A head cached for the same command, body length and headers (only frames that
         # passed every check below are cached): the frame is that head and its body.
+        # (Not for frames with a receipt: each has its own, and would only crowd out the
+        # heads that repeat.)
         key = (cmd, len(body), *headers.items())
         try:
             cached = heads.get(key)
         except TypeError:  # an unhashable value: the general path decides
-            key = None
+            key = heads = None
         else:
             if cached is not None and (cached[1] or b"\0" not in body):
                 return b"".join((cached[0], body, b"\0"))
@@ -66,7 +68,7 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
                 cmd.encode("utf-8")
             except UnicodeEncodeError:
                 raise FrameError(f"command {cmd!r} is not valid Unicode") from None
-    if heads is not None and key is not None and cmd not in UNESCAPED_COMMANDS:
+    if heads is not None and cmd not in UNESCAPED_COMMANDS:
         encoded = _encode_common(cmd, headers, body, version, heads, key)
         if encoded is not None:
             return encoded
@@ -97,7 +99,7 @@ def _encode_common(
     body: bytes,
     version: str,
     heads: dict[tuple[Any, ...], tuple[bytes, bool]],
-    key: tuple[Any, ...],
+    key: tuple[Any, ...] | None,
 ) -> bytes | None:
     # The common case of escaped frames: str names and values (``None`` values left out),
     # written line by line from the line cache; the head is kept in ``heads`` under
@@ -126,7 +128,7 @@ def _encode_common(
                     line = f"{escape(name, version)}:{escape(value, version)}\n".encode()
                 except UnicodeEncodeError:
                     return None
-                if len(value) <= _LINE_CACHE_VALUE:
+                if len(value) <= _LINE_CACHE_VALUE and name != "receipt":
                     if len(cache) >= _LINE_CACHE_SIZE:
                         cache.clear()
                     cache[name, value] = line
@@ -137,7 +139,7 @@ def _encode_common(
         return None
     append(b"\n")
     head = b"".join(parts)
-    if len(head) <= _HEAD_CACHE_HEAD:
+    if key is not None and len(head) <= _HEAD_CACHE_HEAD:
         if len(heads) >= _HEAD_CACHE_SIZE:
             heads.clear()
         heads[key] = (head, length)

@@ -497,3 +497,45 @@ def test_head_cache_stays_bounded() -> None:
     long = {"x": "v" * codec._HEAD_CACHE_HEAD}
     assert enc("SEND", long, "b") == f"SEND\nx:{long['x']}\n\nb\0".encode()
     assert ("SEND", 1, ("x", long["x"])) not in heads  # long heads are not kept
+
+
+def test_frames_with_a_receipt_leave_the_encoders_caches_alone() -> None:
+    # Each receipt is new: caching those heads and lines would only crowd out the ones
+    # that repeat (confirmed sends put a receipt on every message).
+    from stomp.codec import encode as encoder
+
+    heads, lines = encoder._HEAD_CACHES["1.2"], encoder._LINE_CACHES["1.2"]
+    heads.clear()
+    lines.clear()
+    plain = Frame("SEND", {"destination": "/queue/a"}, "x")
+    encode_frame(plain, "1.2")
+    before = (dict(heads), dict(lines))
+    for n in range(3000):
+        frame = Frame("SEND", {"destination": "/queue/a", "receipt": f"r-{n}"}, "x")
+        assert encode_frame(frame, "1.2") == (
+            b"SEND\ndestination:/queue/a\nreceipt:r-%d\n\nx\x00" % n
+        )
+    assert (heads, lines) == before
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"destination": "/queue/a"},
+        {"destination": "/queue/a", "zz": "after", "content-length": 5},
+        {"a": "first", "destination": "/queue/a", "x:y": "esc\\aped\nvalue"},
+        {"destination": "/queue/a", "n": 3, "persistent": "true"},
+    ],
+)
+def test_frames_with_a_receipt_encode_as_without_any_cache(
+    version: str, headers: dict[str, object]
+) -> None:
+    from stomp.codec import encode as encoder
+
+    for body in ("hello", "nul\x00inside", ""):
+        for receipt in ("r-1", "r-2", "with:colon\\and\nline"):
+            frame = Frame("SEND", {**headers, "receipt": receipt}, body)
+            expected = encoder._encode_general("SEND", frame.headers, body.encode(), version)
+            assert encode_frame(frame, version) == expected  # (a miss, then hits)
+            assert encode_frame(frame, version) == expected
