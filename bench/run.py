@@ -231,6 +231,17 @@ SCENARIOS = [
         targets=[("p50", "<=", 0.05, "send + send-with-receipt round: p50 latency <= 0.05x")],
     ),
     Scenario(
+        "rmq-confirmed",
+        "RabbitMQ: confirmed sends (stomp-ng: send_confirmed pipelined, then "
+        "wait_for_confirms; stomp.py: send with a receipt, awaited, per message)",
+        {"op": "send_confirmed", "body": 100},
+        4000,
+        1000,
+        False,
+        floor=False,
+        targets=[("rate", ">=", 10.0, "confirmed sends: >= 10x stomp.py's send + receipt loop")],
+    ),
+    Scenario(
         "rmq-connect",
         "RabbitMQ: connect + disconnect cycles",
         {"op": "connect_cycles"},

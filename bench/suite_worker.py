@@ -351,6 +351,28 @@ def op_send_receipt(n: int, body: int, before: int = 0) -> dict:
         conn.disconnect()
 
 
+def op_send_confirmed(n: int, body: int) -> dict:
+    """n messages each confirmed by the broker: pipelined through ``send_confirmed`` and
+    ``wait_for_confirms`` where the client has them (stomp-ng), else (stomp.py) a send with
+    a receipt, awaited, per message."""
+    if not hasattr(stomp.Connection12, "send_confirmed"):
+        return op_send_receipt(n, body)
+    listener = Counter()
+    conn = connect(RABBIT, listener, vhost="/")
+    payload = text_body(body)
+    try:
+
+        def run():
+            futures = [conn.send_confirmed("/topic/stomp-bench-sink", payload) for _ in range(n)]
+            conn.wait_for_confirms(60)
+            assert all(f.exception() is None for f in futures)
+            return n, {}
+
+        return measure(run)
+    finally:
+        conn.disconnect()
+
+
 def op_connect_cycles(n: int) -> dict:
     latencies: list[float] = []
 
@@ -374,6 +396,7 @@ OPS = {
     "produce_consume": op_produce_consume,
     "request_reply": op_request_reply,
     "send_receipt": op_send_receipt,
+    "send_confirmed": op_send_confirmed,
     "connect_cycles": op_connect_cycles,
 }
 

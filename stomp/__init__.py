@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from stomp import _version, connect, constants, exception, listener, log, protocol, transport, utils
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
+from stomp.reconnect import ReconnectPolicy
 
 #: The stomp.py API level this package matches.  Code written for stomp.py compares it
 #: (``stomp.__version__``, :func:`tuple_version`), so it carries stomp.py's version number.
@@ -82,6 +83,7 @@ __all__ = [
     "Connection12",
     "ConnectionListener",
     "PrintingListener",
+    "ReconnectPolicy",
     "StatsListener",
     "StompConnection10",
     "StompConnection11",

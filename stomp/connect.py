@@ -25,11 +25,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from stomp import _namespace, protocol, transport
+from stomp.codec import Frame
 from stomp.exception import NotConnectedException
 from stomp.failover import pick
 from stomp.keepalive import KeepaliveSpec
 from stomp.listener import Publisher, WaitingListener
 from stomp.protocol import Protocol10, Protocol11, Protocol12
+from stomp.reconnect import (
+    Confirmations,
+    Reconnector,
+    ReconnectPolicy,
+    policy_of,
+    restore_subscriptions,
+)
 from stomp.session import random_id
 from stomp.tls import SSLPassword
 from stomp.transport import DEFAULT_DISCONNECT_TIMEOUT, BaseTransport, Transport
@@ -45,6 +53,7 @@ _log = logging.getLogger("stomp.py")
 
 if TYPE_CHECKING:
     import ssl
+    from concurrent.futures import Future
 
     from stomp.tls import DEFAULT_SSL_VERSION as DEFAULT_SSL_VERSION
     from stomp.tls import SSLError as SSLError
@@ -59,8 +68,112 @@ class BaseConnection(Publisher):
 
     transport: BaseTransport
 
-    def __init__(self, transport: BaseTransport) -> None:
+    def __init__(
+        self, transport: BaseTransport, auto_reconnect: bool | ReconnectPolicy = False
+    ) -> None:
         self.transport = transport
+        policy = policy_of(auto_reconnect)
+        self._reconnector = (
+            None if policy is None else Reconnector(transport, policy, self._restore)
+        )
+        self._confirms: Confirmations | None = None
+        transport.on_lost = self._connection_lost
+
+    # -- automatic reconnection and confirmed publishing -----------------------------------
+
+    def _establish(self, send_connect: Callable[[], None], wait: bool) -> None:
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector.active:
+            reconnector.wait_ready()  # (connect() while reconnecting: wait for it)
+            if self.transport.is_connected():
+                return
+        super()._establish(send_connect, wait)  # type: ignore[misc]
+        if reconnector is not None:
+            reconnector.armed(send_connect)
+
+    def _restore(self) -> None:
+        # Reconnected: subscribe again, then send the unconfirmed messages again.
+        restore_subscriptions(self.transport)
+        if self._confirms is not None:
+            self._confirms.resend_all()
+
+    def _connection_lost(self) -> None:
+        # After on_disconnected: reconnect, or fail the sends still unconfirmed.
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector.lost():
+            return
+        confirms = self._confirms
+        if confirms is not None and len(confirms):
+            confirms.fail_all(
+                "the connection ended before its receipt came: the broker may or may not "
+                "have the message"
+            )
+
+    def send_confirmed(
+        self,
+        destination: str,
+        body: Any = "",
+        content_type: str | None = None,
+        headers: dict[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> Future[Frame]:
+        """Send a message with a receipt, without waiting for it (not in stomp.py).
+
+        Arguments as :meth:`send` (a ``receipt`` given is used; otherwise one is made).
+        Many may be in flight at once; :meth:`wait_for_confirms` waits for them all.
+
+        Returns:
+            A :class:`concurrent.futures.Future` resolved with the RECEIPT frame once the
+            broker has the message, or failed with
+            :class:`~stomp.exception.PublishFailedException` when the broker answers it
+            with an ERROR, or when the connection ends for good before the receipt came
+            (the broker may or may not have the message then).  With ``auto_reconnect``,
+            a send unconfirmed when the connection was lost is sent again on the new
+            connection, in its order: at least once, so a message whose receipt was lost
+            with the connection arrives twice.
+
+        Raises:
+            NotConnectedException: the connection is not open.
+        """
+        confirms = self._confirms
+        if confirms is None:
+            confirms = self._confirms = Confirmations()
+            self.transport.set_listener("stomp-ng-confirmations", confirms)
+        receipt = str(keyword_headers.pop("receipt", None) or confirms.new_receipt())
+        own_headers = dict(headers) if headers else None
+
+        def send() -> None:
+            self.send(  # type: ignore[attr-defined]
+                destination,
+                body,
+                content_type,
+                dict(own_headers) if own_headers else None,
+                receipt=receipt,
+                **keyword_headers,
+            )
+
+        future = confirms.add(receipt, send)
+        pipelining = self.transport.pipelining
+        pipelining.on = True  # (written with the frames around it, not flushed alone)
+        try:
+            send()
+        except BaseException:
+            confirms.forget(receipt)
+            raise
+        finally:
+            pipelining.on = False
+        return future
+
+    def wait_for_confirms(self, timeout: float | None = None) -> None:
+        """Wait until every :meth:`send_confirmed` so far is confirmed or failed (not in
+        stomp.py).
+
+        Raises:
+            PublishFailedException: one or more failed since the last call.
+            TimeoutError: some are still unconfirmed after ``timeout`` seconds.
+        """
+        if self._confirms is not None:
+            self._confirms.wait(timeout)
 
     def __enter__(self) -> BaseConnection:
         self.disconnect_receipt_id = random_id()
@@ -170,6 +283,8 @@ class BaseConnection(Publisher):
         (10 s when it has none).
         """
         transport = self.transport
+        if self._reconnector is not None:
+            self._reconnector.stop()
         if transport.write_stalled():
             # The broker takes no bytes: DISCONNECT could not reach it.  Closing now also
             # releases the senders blocked on it.
@@ -233,6 +348,9 @@ class StompConnection10(BaseConnection, Protocol10):
         encoding: accepted and ignored (always UTF-8, as stomp.py).
         auto_content_length: add ``content-length`` to SEND frames with a body.
         bind_host_port: local ``(host, port)`` to connect from.
+        auto_reconnect: reconnect by itself when the connection is lost (not in stomp.py;
+            off by default): ``True``, or a :class:`~stomp.reconnect.ReconnectPolicy` for
+            its limits.  See :mod:`stomp.reconnect` and ``docs/reliability.rst``.
     """
 
     def __init__(
@@ -251,9 +369,10 @@ class StompConnection10(BaseConnection, Protocol10):
         encoding: str = "utf-8",
         auto_content_length: bool = True,
         bind_host_port: tuple[str, int] | None = None,
+        auto_reconnect: bool | ReconnectPolicy = False,
     ) -> None:
         transport = Transport(**pick(Transport.CONNECTION_ARGUMENTS, locals()))
-        BaseConnection.__init__(self, transport)
+        BaseConnection.__init__(self, transport, auto_reconnect)
         Protocol10.__init__(self, transport, auto_content_length)
 
 
@@ -291,6 +410,7 @@ class StompConnection11(BaseConnection, Protocol11):
         auto_content_length: bool = True,
         heart_beat_receive_scale: float = 1.5,
         bind_host_port: tuple[str, int] | None = None,
+        auto_reconnect: bool | ReconnectPolicy = False,
     ) -> None:
         _open_tcp(self, locals())
 
@@ -320,6 +440,7 @@ class StompConnection12(BaseConnection, Protocol12):
         auto_content_length: bool = True,
         heart_beat_receive_scale: float = 1.5,
         bind_host_port: tuple[str, int] | None = None,
+        auto_reconnect: bool | ReconnectPolicy = False,
     ) -> None:
         _open_tcp(self, locals())
 
@@ -328,7 +449,7 @@ def _open_tcp(conn: StompConnection11 | StompConnection12, arguments: dict[str, 
     # The constructor of the TCP connections of 1.1 and 1.2: the transport from its share
     # of the arguments, then the connection and protocol layers.
     transport = Transport(**pick(Transport.CONNECTION_ARGUMENTS, arguments))
-    BaseConnection.__init__(conn, transport)
+    BaseConnection.__init__(conn, transport, arguments["auto_reconnect"])
     conn._protocol.__init__(
         conn,
         transport,

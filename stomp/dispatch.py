@@ -38,6 +38,7 @@ CALLBACKS = (
     "send",
     "heartbeat",
     "receiver_loop_completed",
+    "reconnect_failed",
 )
 
 

@@ -1,9 +1,11 @@
 """Exceptions raised by stomp-ng.
 
 The hierarchy matches stomp.py 9.0.0, so ``except stomp.exception.ConnectFailedException``
-and friends keep working.  Two are additions: :class:`FrameError`, which the codec raises
-for malformed input or a frame past a size limit, and :class:`SendTimeoutException`, for a
-write the broker does not take.
+and friends keep working.  The additions: :class:`FrameError`, which the codec raises for
+malformed input or a frame past a size limit; :class:`SendTimeoutException`, for a write
+the broker does not take; and those of automatic reconnection and confirmed publishing
+(:class:`ReconnectFailedException`, :class:`StaleAckException`,
+:class:`TransactionLostException`, :class:`PublishFailedException`).
 """
 
 from __future__ import annotations
@@ -80,3 +82,37 @@ class FrameError(StompException, ValueError):
         self.frames: list[Any] = frames if frames is not None else []
         message = reason if offset is None else f"{reason} (at byte {offset} of the stream)"
         super().__init__(message)
+
+
+class ReconnectFailedException(ConnectFailedException):
+    """Automatic reconnection gave up: its attempts or its time ran out (the message says
+    which, and the last error), or ``disconnect()`` was called meanwhile.  Listeners get
+    it in ``on_reconnect_failed``; calls waiting for the reconnection raise
+    :class:`NotConnectedException` caused by it."""
+
+
+class StaleAckException(StompException):
+    """An ACK or NACK of a message delivered on an earlier connection: that connection is
+    gone, and with it what the broker remembered of the delivery (1.2 ack ids belong to one
+    connection).  Nothing is sent; the broker delivers the message again, on this
+    connection, once it notices the old one is gone."""
+
+
+class TransactionLostException(StompException):
+    """A transaction begun on a connection that was lost: the broker aborted it.  Its
+    COMMIT (and any SEND, ACK or NACK in it) raises this; nothing of it is replayed.  ABORT
+    of it just forgets it."""
+
+
+class PublishFailedException(StompException):
+    """A confirmed send was not confirmed: the broker answered it with an ERROR (see
+    :attr:`frame`), or the connection ended before its receipt came (then the broker may or
+    may not have the message).
+
+    Attributes:
+        frame: the ERROR frame, or ``None``.
+    """
+
+    def __init__(self, *args: Any, frame: Any = None) -> None:
+        super().__init__(*args)
+        self.frame = frame

@@ -212,6 +212,18 @@ class ConnectionListener:
             frame: always ``None`` (kept for stomp.py compatibility).
         """
 
+    def on_reconnect_failed(self, exception: Exception) -> None:
+        """Automatic reconnection gave up (``auto_reconnect``; not in stomp.py).
+
+        Called once, on the reconnecting thread, after the last attempt; the connection
+        stays closed, and calls made from now on raise
+        :class:`~stomp.exception.NotConnectedException`.
+
+        Args:
+            exception: a :class:`~stomp.exception.ReconnectFailedException` saying why (the
+                attempts or the time ran out, with the last error).
+        """
+
 
 class HeartbeatListener(ConnectionListener):
     """Negotiates STOMP 1.1/1.2 heart-beats and runs them.

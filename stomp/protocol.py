@@ -19,6 +19,7 @@ explicit ``raise``, so ``python -O`` does not remove the check).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from stomp import _namespace, exception, log  # noqa: F401  (re-exported, as stomp.py)
@@ -166,7 +167,12 @@ class Protocol10(ConnectionListener):
             )
             self._send(frame)
 
-        transport.establish(send_connect, wait)
+        self._establish(send_connect, wait)
+
+    def _establish(self, send_connect: Callable[[], None], wait: bool) -> None:
+        # Open the connection, with send_connect() writing CONNECT (a connection class
+        # keeps it, to reconnect the same way).
+        self.transport.establish(send_connect, wait)
 
     def _heartbeat_request(self) -> tuple[int, int]:
         # The heart-beats a CONNECT asks for: none in 1.0.
@@ -299,7 +305,10 @@ class Protocol10(ConnectionListener):
     def abort(
         self, transaction: str, headers: dict[str, Any] | None = None, **keyword_headers: Any
     ) -> None:
-        """Abort ``transaction``: its SENDs and ACKs are dropped."""
+        """Abort ``transaction``: its SENDs and ACKs are dropped.  (One lost with its
+        connection, under ``auto_reconnect``, is only forgotten: the broker aborted it.)"""
+        if self.session.lost_transactions and self.session.forget_lost_transaction(transaction):
+            return
         self._send(self.session.abort(transaction, headers, **keyword_headers))
 
 

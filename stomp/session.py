@@ -37,6 +37,7 @@ explicit ``raise``, so ``python -O`` keeps the check).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, Final
@@ -70,6 +71,7 @@ from stomp.constants import (
     HDR_SUBSCRIPTION,
     HDR_TRANSACTION,
 )
+from stomp.exception import StaleAckException, TransactionLostException
 
 __all__ = ["ClientSession", "State", "Subscription", "random_id"]
 
@@ -108,6 +110,9 @@ class Subscription:
     def __repr__(self) -> str:
         return f"Subscription({self.id!r}, {self.destination!r}, ack={self.ack!r})"
 
+
+# How many acknowledgement keys of lost connections are remembered (oldest forgotten first).
+_STALE_LIMIT: Final = 100_000
 
 # Received commands (matched case-insensitively, as stomp.py does) -> listener callback.
 _KINDS: Final = {
@@ -166,6 +171,17 @@ class ClientSession:
         closing: set by :meth:`received` when the receipt of the last DISCONNECT arrived:
             the driver closes the connection.
         last_receipt: the command the last receipt received answered, if known.
+        track_deliveries: remember which messages were delivered on which connection, so
+            that an ACK/NACK of one delivered on a connection that was lost raises
+            :class:`~stomp.exception.StaleAckException`, and a transaction of a lost
+            connection raises :class:`~stomp.exception.TransactionLostException` (set by
+            automatic reconnection; off by default, as in stomp.py).
+        deliveries: the ack keys (1.2: the ``ack`` header; else the ``message-id``) of the
+            messages delivered on this connection to ``client`` and ``client-individual``
+            subscriptions and not yet acknowledged (when tracking).
+        stale: those of lost connections (when tracking; the latest 100,000).
+        lost_transactions: the transactions open when a connection was lost (when
+            tracking).
     """
 
     def __init__(self, version: str = "1.2", new_id: Callable[[], str] = random_id) -> None:
@@ -183,6 +199,10 @@ class ClientSession:
         self.server: dict[str, str] = {}
         self.closing = False
         self.last_receipt: str | None = None
+        self.track_deliveries = False
+        self.deliveries: dict[str, None] = {}
+        self.stale: dict[str, None] = {}
+        self.lost_transactions: set[str] = set()
 
     # -- the frames of the client's calls -------------------------------------------------
 
@@ -254,6 +274,8 @@ class ClientSession:
             keyword_headers = {}
         frame_headers = {**headers, **keyword_headers} if headers else keyword_headers
         frame_headers[HDR_DESTINATION] = destination
+        if self.lost_transactions:
+            self._check_transaction(frame_headers.get(HDR_TRANSACTION))
         if content_type:
             frame_headers[HDR_CONTENT_TYPE] = content_type
         if auto_content_length and body and HDR_CONTENT_LENGTH not in frame_headers:
@@ -357,6 +379,13 @@ class ClientSession:
         keyword_headers: Mapping[str, Any],
     ) -> Frame:
         _require(id, "id")
+        if self.stale and str(id) in self.stale:
+            raise StaleAckException(
+                f"{command} of {id!r}: that message was delivered on an earlier connection, "
+                "which was lost; the broker delivers it again on this one"
+            )
+        if self.lost_transactions:
+            self._check_transaction(transaction)
         frame_headers = _merge(headers, keyword_headers)
         if self.version == "1.2":
             frame_headers[HDR_ID] = id
@@ -379,12 +408,19 @@ class ClientSession:
         ``transaction`` header)."""
         frame_headers = _merge(headers, kw)
         frame_headers[HDR_TRANSACTION] = transaction or self._new_id()
+        self.lost_transactions.discard(str(frame_headers[HDR_TRANSACTION]))
         return Frame(CMD_BEGIN, frame_headers, "")
 
     def commit(
         self, transaction: str | None, headers: Mapping[str, Any] | None = None, **kw: Any
     ) -> Frame:
-        """COMMIT."""
+        """COMMIT.
+
+        Raises:
+            TransactionLostException: it was begun on a connection that was lost.
+        """
+        if self.lost_transactions and transaction is not None:
+            self._check_transaction(transaction)
         return self._end_transaction(CMD_COMMIT, transaction, headers, kw)
 
     def abort(
@@ -392,6 +428,21 @@ class ClientSession:
     ) -> Frame:
         """ABORT."""
         return self._end_transaction(CMD_ABORT, transaction, headers, kw)
+
+    def forget_lost_transaction(self, transaction: Any) -> bool:
+        """Whether ``transaction`` was lost with a connection (it is forgotten then: an
+        ABORT of it has nothing to abort)."""
+        if transaction is not None and str(transaction) in self.lost_transactions:
+            self.lost_transactions.discard(str(transaction))
+            return True
+        return False
+
+    def _check_transaction(self, transaction: Any) -> None:
+        if transaction is not None and str(transaction) in self.lost_transactions:
+            raise TransactionLostException(
+                f"transaction {transaction!r} was begun on a connection that was lost: the "
+                "broker aborted it (nothing of it is replayed); begin a new one"
+            )
 
     def _end_transaction(
         self,
@@ -424,6 +475,13 @@ class ClientSession:
         asked for, which a new connection may subscribe again."""
         self.state = State.CLOSED
         self.receipts.clear()
+        if self.track_deliveries:
+            stale = self.stale
+            stale.update(self.deliveries)
+            self.deliveries.clear()
+            for key in list(itertools.islice(stale, max(0, len(stale) - _STALE_LIMIT))):
+                del stale[key]
+            self.lost_transactions |= self.transactions
         self.transactions.clear()
         self.heartbeats = (0, 0)
 
@@ -445,7 +503,11 @@ class ClientSession:
             self.receipts[str(receipt)] = cmd
         if cmd == CMD_SEND:
             return
-        if cmd in (CMD_CONNECT, CMD_STOMP):
+        if cmd in (CMD_ACK, CMD_NACK):
+            if self.deliveries:
+                key = headers.get(HDR_ID if self.version == "1.2" else HDR_MESSAGE_ID)
+                self.deliveries.pop(str(key), None)
+        elif cmd in (CMD_CONNECT, CMD_STOMP):
             self.state = State.CONNECTING
             try:
                 self.requested_heartbeats = heartbeat.parse(headers.get(HDR_HEARTBEAT))
@@ -489,6 +551,8 @@ class ClientSession:
         """
         cmd = frame.cmd
         if cmd == "MESSAGE":
+            if self.track_deliveries:
+                self._delivered(frame.headers)
             return "message"
         if frame is HEARTBEAT_FRAME:
             return "heartbeat"
@@ -509,6 +573,19 @@ class ClientSession:
         elif kind == "error" and self.state is State.CONNECTING:
             self.refusal = frame.headers.get("message") or "ERROR frame"
         return kind
+
+    def _delivered(self, headers: dict[str, Any]) -> None:
+        # A MESSAGE arrived: remember its ack key if its subscription acknowledges by hand.
+        sub_id = headers.get(HDR_SUBSCRIPTION)
+        subscription = self.subscriptions.get(
+            sub_id if sub_id is not None else headers.get(HDR_DESTINATION, "")
+        )
+        if subscription is None or subscription.ack == "auto":
+            return
+        key = headers.get(HDR_ACK if self.version == "1.2" else HDR_MESSAGE_ID)
+        if key is not None:
+            self.deliveries[key] = None
+            self.stale.pop(key, None)  # delivered again, here: acknowledgeable
 
     def _negotiate(self, header: Any) -> tuple[int, int]:
         if header is None or self.version == "1.0":

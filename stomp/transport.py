@@ -265,6 +265,15 @@ class BaseTransport(ListenerDispatch):
         self._writer: FrameWriter | None = None
         self._send_timeout: float | None = DEFAULT_SEND_TIMEOUT
         self._high_water = DEFAULT_HIGH_WATER
+        #: ``pipelining.on`` set on a thread: its frames with a receipt are not flushed
+        #: before the call returns (confirmed sends, whose callers do not wait there).
+        self.pipelining = threading.local()
+        #: Called with each frame before it is written, when set (automatic reconnection
+        #: makes the application's calls wait there while it reconnects).
+        self.gate: Callable[[Frame], None] | None = None
+        #: Called after the listeners' ``on_disconnected``, when set (the connection
+        #: decides there whether to reconnect).
+        self.on_lost: Callable[[], None] | None = None
 
     @property
     def timeout(self) -> float | None:
@@ -310,7 +319,12 @@ class BaseTransport(ListenerDispatch):
                 self._error_message = frame.headers.get("message") or "ERROR frame"
                 self._refusal = frame
                 self._connect_condition.notify_all()
-        if frame_type in _NO_ARGUMENT:
+        if frame_type == "disconnected":
+            self._call(frame_type)
+            on_lost = self.on_lost
+            if on_lost is not None:
+                on_lost()
+        elif frame_type in _NO_ARGUMENT:
             self._call(frame_type)
         elif frame_type == "connecting":
             self._call(frame_type, self.current_host_and_port)
@@ -665,6 +679,9 @@ class BaseTransport(ListenerDispatch):
     def transmit(self, frame: Frame) -> None:
         """Send ``frame``: ``on_send`` on every listener (an exception there stops the
         frame), then encode it once and write it."""
+        gate = self.gate
+        if gate is not None:
+            gate(frame)
         for callback in self._callbacks["send"]:
             callback(frame)
         session = self.session
@@ -678,8 +695,13 @@ class BaseTransport(ListenerDispatch):
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("sending frame: %s", log.mask_passcode_text([_shorten_frame(data)]))
         self.send(data)
-        if awaited and (cmd in _FLUSHED_COMMANDS or "receipt" in frame.headers):
-            # The caller is about to wait for the answer: out with it, and all before it.
+        if (
+            awaited
+            and (cmd in _FLUSHED_COMMANDS or "receipt" in frame.headers)
+            and not getattr(self.pipelining, "on", False)
+        ):
+            # The caller is about to wait for the answer: out with it, and all before it
+            # (unless it pipelines: send_confirmed does not wait).
             self.flush()
 
     # -- writing through a FrameWriter (the socket transports) ----------------------------

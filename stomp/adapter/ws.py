@@ -37,6 +37,7 @@ from stomp.exception import (
 from stomp.failover import FailoverMixin, HostList, pick
 from stomp.keepalive import KeepaliveSpec, apply_keepalive
 from stomp.protocol import Protocol12
+from stomp.reconnect import ReconnectPolicy
 from stomp.tls import TLSStream
 from stomp.transport import BaseTransport, Transport
 
@@ -524,7 +525,7 @@ class WSStompConnection(StompConnection12):
     Everything but the transport is :class:`stomp.connect.StompConnection12`.  The extra
     parameters are those of :class:`WSTransport`: ``ws_path`` (e.g. ``"/ws"``),
     ``header`` (extra handshake headers) and ``binary_mode``; ``ws`` is accepted for
-    compatibility and ignored.  TLS (``wss://``) is set up with :meth:`set_ssl`.
+    compatibility and ignored; ``auto_reconnect`` as for the TCP connections.  TLS (``wss://``) is set up with :meth:`set_ssl`.
 
     Example, RabbitMQ's web-stomp plugin::
 
@@ -558,9 +559,10 @@ class WSStompConnection(StompConnection12):
         ws_path: str | None = None,
         header: dict[str, str] | list[str] | None = None,
         binary_mode: bool = False,
+        auto_reconnect: bool | ReconnectPolicy = False,
     ) -> None:
         transport = WSTransport(**pick(WSTransport.CONNECTION_ARGUMENTS, locals()))
-        BaseConnection.__init__(self, transport)
+        BaseConnection.__init__(self, transport, auto_reconnect)
         Protocol12.__init__(
             self, transport, heartbeats, auto_content_length, heart_beat_receive_scale
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 WAIT = 5.0
 
 #: Name prefixes of the library's threads (receiver, heart-beat and writer threads).
-LIBRARY_THREAD_PREFIXES = ("StompReceiver", "StompHeartbeat", "StompWriter")
+LIBRARY_THREAD_PREFIXES = ("StompReceiver", "StompHeartbeat", "StompWriter", "StompReconnect")
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = WAIT, step: float = 0.01) -> bool:

@@ -10,6 +10,7 @@ that is not needed, because the call was accepted, is itself an error.
 from __future__ import annotations
 
 import ssl
+from concurrent.futures import Future
 from typing import Any
 
 from typing_extensions import assert_type
@@ -69,6 +70,14 @@ def tls_and_keepalive() -> None:
     stomp.Connection11(keepalive=True)
 
 
+def reliability() -> None:
+    policy = stomp.ReconnectPolicy(max_attempts=10, max_time=60.0)
+    conn = stomp.Connection12([("127.0.0.1", 61613)], vhost="/", auto_reconnect=policy)
+    stomp.Connection11(auto_reconnect=True)
+    assert_type(conn.send_confirmed("/queue/a", "x", persistent="true"), Future[Frame])
+    conn.wait_for_confirms(timeout=5.0)
+
+
 def wrong_calls(conn: stomp.Connection12) -> None:
     stomp.Connection12("127.0.0.1:61613")  # type: ignore[arg-type]
     stomp.Connection12([("127.0.0.1", "61613")])  # type: ignore[list-item]
@@ -81,6 +90,8 @@ def wrong_calls(conn: stomp.Connection12) -> None:
     conn.set_ssl([("127.0.0.1", 61614)], ssl_context="ctx")  # type: ignore[arg-type]
     conn.set_ssl([("127.0.0.1", 61614)], verify_host=True)  # type: ignore[call-arg]
     stomp.Connection12(keepalive="yes")  # type: ignore[arg-type]
+    stomp.Connection12(auto_reconnect="yes")  # type: ignore[arg-type]
+    conn.send_confirmed()  # type: ignore[call-arg]
 
 
 def listeners(conn: stomp.Connection12, *args: Any) -> None:

@@ -36,6 +36,7 @@ CALLBACKS = {
     "on_send": (Frame("SEND", {"destination": "/q"}, "x"),),
     "on_heartbeat": (),
     "on_receiver_loop_completed": (None,),
+    "on_reconnect_failed": (Exception("gave up"),),
 }
 
 
