@@ -133,7 +133,7 @@ ACTIVEMQ_PAIR = tuple(
 )
 
 #: How long, in seconds, the slave of ACTIVEMQ_PAIR may take to answer STOMP after the
-#: master was killed with kill -9 (measured: 1.1-1.5 s; it tries the lock every second).
+#: master was killed with kill -9 (measured: 0.9-2.0 s; it tries the lock every second).
 ACTIVEMQ_TAKEOVER_BOUND = 20.0
 
 CLUSTERS_HINT = "start them with scripts/brokers cluster-start"
