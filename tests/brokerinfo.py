@@ -76,6 +76,68 @@ ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED = Broker(
     "localhost",
 )
 
+
+@dataclass(frozen=True)
+class ClusterNode(Broker):
+    """A node of one of the failure tests' clusters (``scripts/brokers cluster-start``).
+
+    Attributes:
+        node: its name for ``scripts/brokers node-kill`` and the like (``rabbit1``..
+            ``rabbit3``, ``amq1``, ``amq2``).
+        erlang_node: the RabbitMQ node name (``stompng-c1@localhost``); empty for
+            ActiveMQ.
+    """
+
+    node: str = ""
+    erlang_node: str = ""
+
+
+#: The 3-node RabbitMQ 3.10 cluster (tests/broker-configs/rabbitmq-cluster/): STOMP on
+#: 61701-61703, guest/guest, vhost "/". Quorum queues: SEND and SUBSCRIBE to
+#: ``/queue/NAME`` with the header ``x-queue-type: quorum`` (see RABBITMQ_QUORUM).
+RABBITMQ_CLUSTER = tuple(
+    ClusterNode(
+        f"RabbitMQ cluster node rabbit{i}",
+        "127.0.0.1",
+        61700 + i,
+        "guest",
+        "guest",
+        "/",
+        node=f"rabbit{i}",
+        erlang_node=f"stompng-c{i}@localhost",
+    )
+    for i in (1, 2, 3)
+)
+
+#: The headers that declare a quorum queue when sent with a SEND or SUBSCRIBE to
+#: ``/queue/NAME`` (RabbitMQ's STOMP plugin makes such queues durable by default). Every
+#: SEND and SUBSCRIBE to that destination must carry them: without them, or with another
+#: type, RabbitMQ answers ERROR ``PRECONDITION_FAILED - inequivalent arg 'x-queue-type'``
+#: and closes the connection. ``/amq/queue/NAME`` uses an existing queue and needs none.
+RABBITMQ_QUORUM = {"x-queue-type": "quorum"}
+
+#: The ActiveMQ 5.17 master/slave pair on one shared KahaDB directory
+#: (tests/broker-configs/activemq-pair/): amq1 on 61711, amq2 on 61712, admin/password,
+#: host header "localhost". Only the master has its port open.
+ACTIVEMQ_PAIR = tuple(
+    ClusterNode(
+        f"ActiveMQ pair broker amq{i}",
+        "127.0.0.1",
+        61710 + i,
+        "admin",
+        "password",
+        "localhost",
+        node=f"amq{i}",
+    )
+    for i in (1, 2)
+)
+
+#: How long, in seconds, the slave of ACTIVEMQ_PAIR may take to answer STOMP after the
+#: master was killed with kill -9 (measured: 0.9-2.0 s; it tries the lock every second).
+ACTIVEMQ_TAKEOVER_BOUND = 20.0
+
+CLUSTERS_HINT = "start them with scripts/brokers cluster-start"
+
 #: Where scripts/brokers keeps the brokers' data, logs and generated certificates.
 STATE_DIR = Path(os.environ.get("STOMP_NG_BROKER_DIR") or "/tmp/stomp-ng-brokers")
 

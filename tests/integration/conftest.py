@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import clusters
 from support.brokers import require
+from support.clusters import ActiveMQPair, RabbitMQCluster
 
 from brokerinfo import (
     ACTIVEMQ,
@@ -95,3 +97,23 @@ def activemq_ssl_client_cert_required(activemq_tls_files: TLSFiles) -> tuple[str
     """``("127.0.0.1", 61625)``: ActiveMQ's STOMP+SSL listener that requires a client
     certificate signed by the test CA."""
     return require(ACTIVEMQ_SSL_CLIENT_CERT_REQUIRED)
+
+
+@pytest.fixture
+def rabbitmq_cluster() -> Iterator[RabbitMQCluster]:
+    """The 3-node RabbitMQ cluster of ``scripts/brokers cluster-start``, with all three
+    nodes running (a node a previous test left down is started again). The test may kill,
+    stop, pause and start its nodes: at teardown every node runs again."""
+    cluster = clusters.rabbitmq_cluster()
+    yield cluster
+    cluster.restore()
+
+
+@pytest.fixture
+def activemq_pair() -> Iterator[ActiveMQPair]:
+    """The ActiveMQ master/slave pair of ``scripts/brokers cluster-start``, one broker
+    master and the other its slave (which of the two is master depends on what earlier
+    tests did: ``activemq_pair.master()``). At teardown both run again."""
+    pair = clusters.activemq_pair()
+    yield pair
+    pair.restore()

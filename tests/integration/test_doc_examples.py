@@ -305,6 +305,13 @@ OTHER_BLOCKS: dict[tuple[str, str], str] = {
         "docs/development.rst",
         "# scripts/brokers install    # apt-get install rabbitmq-server activemq (root)",
     ): "run: by scripts/run-tests in CI (install, start) and by hand (status, stop)",
+    (
+        "docs/development.rst",
+        "$ scripts/brokers cluster-start     # both clusters (or: cluster-start rabbitmq|activemq)",
+    ): (
+        "run: cluster-start by scripts/run-tests in CI, node-kill/node-start/cluster-rabbitmqctl"
+        " by tests/integration/test_clusters.py, the others by hand"
+    ),
     ("docs/migration.rst", "pip uninstall stomp.py"): (
         "the README's install order: run by tests/integration/test_install.py"
     ),
