@@ -78,6 +78,8 @@ class BaseConnection(Publisher):
         )
         self._confirms: Confirmations | None = None
         transport.on_lost = self._connection_lost
+        if self._reconnector is not None:
+            transport.retry_after_loss = self._retry_after_loss
 
     # -- automatic reconnection and confirmed publishing -----------------------------------
 
@@ -96,6 +98,20 @@ class BaseConnection(Publisher):
         restore_subscriptions(self.transport)
         if self._confirms is not None:
             self._confirms.resend_all()
+
+    def _retry_after_loss(self, frame: Frame) -> bool:
+        # A SEND whose write failed as the connection went: once reconnected, a confirmed
+        # send was sent again already (with the unconfirmed ones), another is sent again
+        # now.  Other frames are not: the reconnection subscribes again by itself, and the
+        # acknowledgements and transactions of the lost connection are void.
+        reconnector = self._reconnector
+        if frame.cmd != "SEND" or reconnector is None or not reconnector.recover():
+            return False
+        receipt = frame.headers.get("receipt")
+        confirms = self._confirms
+        if receipt is None or confirms is None or not confirms.pending(str(receipt)):
+            self.transport.transmit(frame)
+        return True
 
     def _connection_lost(self) -> None:
         # After on_disconnected: reconnect, or fail the sends still unconfirmed.

@@ -153,6 +153,10 @@ class Confirmations:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def pending(self, receipt: str) -> bool:
+        """Whether the send of ``receipt`` awaits its receipt."""
+        return receipt in self._pending
+
     def on_receipt(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt-id")
         with self._lock:
@@ -299,8 +303,37 @@ class Reconnector:
             self._thread = threading.Thread(target=self._run, name="StompReconnect", daemon=True)
             self.transport.gate = self._gate
             self._thread.start()
+            self._lock.notify_all()
         log.info("connection lost: reconnecting")
         return True
+
+    def recover(self) -> bool:
+        """A write failed because the connection is gone: wait until it has been
+        re-established (the loss may not even have been noticed yet), at most the policy's
+        ``wait``.  Returns whether it was (``False`` when no reconnection is to be had:
+        none armed, ``disconnect()`` called, or called from the reconnecting or receiving
+        thread).
+
+        Raises:
+            NotConnectedException: the reconnection gave up.
+        """
+        current = threading.current_thread()
+        if (
+            self._send_connect is None
+            or self._stopped.is_set()
+            or current is self._thread
+            or current is self.transport.io_thread
+        ):
+            return False
+        deadline = time.monotonic() + self._wait_limit()
+        with self._lock:
+            while self._thread is None and not self.transport.is_connected():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopped.is_set():
+                    return False
+                self._lock.wait(min(remaining, 0.05))  # (lost() notifies; polled too)
+        self._gate(None)
+        return self.transport.is_connected()
 
     def wait_ready(self) -> None:
         """Wait for a reconnection under way (see :meth:`_gate`)."""

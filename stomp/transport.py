@@ -274,6 +274,10 @@ class BaseTransport(ListenerDispatch):
         #: Called after the listeners' ``on_disconnected``, when set (the connection
         #: decides there whether to reconnect).
         self.on_lost: Callable[[], None] | None = None
+        #: Called with a frame whose write failed because the connection is gone, when
+        #: set; returns whether the frame was taken care of (sent again once reconnected),
+        #: else the error is raised.
+        self.retry_after_loss: Callable[[Frame], bool] | None = None
 
     @property
     def timeout(self) -> float | None:
@@ -694,7 +698,13 @@ class BaseTransport(ListenerDispatch):
         data = encode_frame(frame, session.version)
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("sending frame: %s", log.mask_passcode_text([_shorten_frame(data)]))
-        self.send(data)
+        try:
+            self.send(data)
+        except (NotConnectedException, OSError):
+            retry = self.retry_after_loss
+            if retry is None or not retry(frame):
+                raise
+            return
         if (
             awaited
             and (cmd in _FLUSHED_COMMANDS or "receipt" in frame.headers)

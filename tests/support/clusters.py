@@ -144,10 +144,17 @@ class Cluster:
         """Make the cluster whole again: resume paused nodes, start those that are down."""
         if self.whole():
             return
+        roles = self.roles()
         for node in self.nodes:
-            if self.role(node) == "paused":
+            if roles[node.node] == "paused":
                 self.resume(node)
-        brokers("cluster-start", self.kind)
+        if all(role == "down" for role in roles.values()):
+            brokers("cluster-start", self.kind)
+            return
+        # (node by node: cluster-start also re-checks the nodes that never went down)
+        for node in self.nodes:
+            if self.role(node) == "down":
+                self.start(node)
 
 
 @dataclass(frozen=True)
