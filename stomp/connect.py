@@ -109,7 +109,7 @@ class BaseConnection(Publisher):
             return False
         receipt = frame.headers.get("receipt")
         confirms = self._confirms
-        if receipt is None or confirms is None or not confirms.pending(str(receipt)):
+        if receipt is None or confirms is None or not confirms.resent_by_reconnection(str(receipt)):
             self.transport.transmit(frame)
         return True
 
@@ -176,6 +176,8 @@ class BaseConnection(Publisher):
         except BaseException:
             confirms.forget(receipt)
             raise
+        else:
+            confirms.written(receipt)
         finally:
             pipelining.on = False
         return future

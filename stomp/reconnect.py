@@ -128,6 +128,9 @@ class Confirmations:
         self._lock = threading.Condition()
         # receipt id -> (future, the send's arguments), in the order sent
         self._pending: dict[str, tuple[Future[Frame], Callable[[], None]]] = {}
+        # Those whose first send() call has not returned yet: that call writes them (on a
+        # new connection, if it waits for one), not resend_all().
+        self._sending: set[str] = set()
         self._failures: list[BaseException] = []
 
     def new_receipt(self) -> str:
@@ -142,20 +145,30 @@ class Confirmations:
         future.set_running_or_notify_cancel()
         with self._lock:
             self._pending[receipt] = (future, resend)
+            self._sending.add(receipt)
         return future
+
+    def written(self, receipt: str) -> None:
+        """The first send() of ``receipt`` returned: from now on a reconnection sends it
+        again if it is still unconfirmed."""
+        with self._lock:
+            self._sending.discard(receipt)
 
     def forget(self, receipt: str) -> None:
         """The send of ``receipt`` failed before it went out (its caller has the error)."""
         with self._lock:
             self._pending.pop(receipt, None)
+            self._sending.discard(receipt)
             self._lock.notify_all()
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def pending(self, receipt: str) -> bool:
-        """Whether the send of ``receipt`` awaits its receipt."""
-        return receipt in self._pending
+    def resent_by_reconnection(self, receipt: str) -> bool:
+        """Whether a reconnection sends ``receipt`` again (it awaits its receipt and its
+        first send() returned)."""
+        with self._lock:
+            return receipt in self._pending and receipt not in self._sending
 
     def on_receipt(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt-id")
@@ -203,7 +216,11 @@ class Confirmations:
         """Send every unconfirmed message again, in the order first sent (on a new
         connection, before the application's next frame)."""
         with self._lock:
-            resends = [resend for _, resend in self._pending.values()]
+            resends = [
+                resend
+                for receipt, (_, resend) in self._pending.items()
+                if receipt not in self._sending
+            ]
         for resend in resends:
             resend()
 

@@ -307,3 +307,28 @@ def test_unconfirmed_sends_are_sent_again_in_order_after_reconnecting(
     conn.wait_for_confirms(WAIT)
     assert all(f.done() and f.exception() is None for f in futures)
     conn.disconnect()
+
+
+@pytest.mark.parametrize("confirmed", [False, True])
+def test_a_send_as_the_connection_breaks_arrives_once_on_the_new_one(
+    broker: FakeBroker, confirmed: bool
+) -> None:
+    # Whether the write fails (the loss not noticed yet) or waits at the gate (noticed),
+    # the message goes out once, on the new connection, and the call does not raise.
+    conn, events = connection(broker)
+    try:
+        first = broker.wait_for_connection(0)
+        first.close(rst=True)
+        if confirmed:
+            assert conn.send_confirmed("/queue/a", "across").result(WAIT)
+        else:
+            conn.send("/queue/a", "across")
+        second = broker.wait_for_connection(1)
+        second.wait_for_frame("SEND")
+        conn.send("/queue/a", "sync", receipt="sync")
+        second.wait_for_frame("SEND", 2)
+        bodies = [f.body for f in second.frames if f.cmd == "SEND"]
+        assert bodies == [b"across", b"sync"]
+        assert not [f for f in first.frames if f.cmd == "SEND"]
+    finally:
+        conn.disconnect()
