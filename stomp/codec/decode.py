@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+from collections.abc import Callable
 from typing import Final
 
 from stomp.codec.frame import (
@@ -17,6 +21,25 @@ from stomp.codec.headers import _UNESCAPES, _UNESCAPES_12, _unescape, parse_head
 from stomp.exception import FrameError
 
 __all__ = ["FrameDecoder"]
+
+_log = logging.getLogger("stomp.py")
+
+_Scan = Callable[..., "tuple[int, bool]"]
+_c_scan: _Scan | None
+if os.environ.get("STOMP_NO_SPEEDUPS") == "1":
+    _c_scan = None
+    _log.debug("decoder: pure Python (STOMP_NO_SPEEDUPS=1)")
+else:
+    try:
+        from stomp import _speedups
+
+        _c_scan = _speedups.scan
+    except ImportError as exc:
+        _c_scan = None
+        _log.debug("decoder: pure Python (the C accelerator stomp._speedups: %s)", exc)
+
+# How the C scanner undoes escapes, by version.
+_ESCAPES: Final = {"1.0": 0, "1.1": 1, "1.2": 2}
 
 # Stands for "no dict": its length never matches a frame with header lines.
 _NO_HEADERS: Final[dict[str, str]] = {}
@@ -69,7 +92,15 @@ class FrameDecoder:
 
     A decoding error is final: the stream cannot be resynchronised, so after a
     :class:`~stomp.exception.FrameError` every further :meth:`feed` raises it again.
+
+    When the optional C accelerator ``stomp._speedups`` is built (and the environment
+    variable ``STOMP_NO_SPEEDUPS`` is not ``1``), it decodes the ordinary frames and hands
+    everything else back to this class's Python code, the reference: the frames, errors
+    and state are the same either way (see :attr:`speedups`).
     """
+
+    # The C scanner, or None for the pure-Python path (the tests switch it per class).
+    _scan: _Scan | None = _c_scan
 
     def __init__(
         self,
@@ -111,6 +142,11 @@ class FrameDecoder:
         if pending is not None:
             self._offset -= pending.held
             self._buf = bytearray(b"".join([pending.head, *pending.parts]))
+
+    @property
+    def speedups(self) -> bool:
+        """Whether this decoder runs the C accelerator (else only pure Python)."""
+        return self._scan is not None
 
     @property
     def buffered(self) -> int:
@@ -226,7 +262,23 @@ class FrameDecoder:
         new_frame = Frame.__new__
         after_frame = start > 0
         pos = start
+        scan = self._scan
+        if scan is not None and not (type(max_header) is int and type(max_body) is int):
+            scan = None  # (limits the C scanner cannot hold: the Python path applies them)
+        if scan is not None:
+            escapes = _ESCAPES[self._version]
+            c_max_header, c_max_body = min(max_header, sys.maxsize), min(max_body, sys.maxsize)
         while pos < end:
+            if scan is not None and not (head_scan or nul_scan):
+                # The C scanner decodes the ordinary frames and stops at anything else (a
+                # partial frame, an error, a CR in a header section...), which the Python
+                # code below handles, one frame or EOL, before the C scanner goes on.
+                pos, after_frame = scan(
+                    buf, pos, frames, after_frame, escapes, c_max_header, c_max_body,
+                    auto_decode, new_frame, Frame, HEARTBEAT_FRAME,
+                )  # fmt: skip
+                if pos >= end:
+                    break
             byte = buf[pos]
             if byte == 10 or byte == 13:  # an EOL between frames
                 if byte == 13:
