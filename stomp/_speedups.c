@@ -139,6 +139,27 @@ decode_segment(const char *s, Py_ssize_t n, int escapes, char *scratch, PyObject
     return *out == NULL ? SEG_ERROR : SEG_OK;
 }
 
+/* SEG_UNUSUAL when [s, s + n) holds an escape that decode_segment() would hand back.
+ * (The value of a repeated header is dropped, but the Python path unescapes it first, and
+ * in strict mode an undefined escape there is an error.) */
+static int
+check_escapes(const char *s, Py_ssize_t n, int escapes)
+{
+    if (escapes == 0)
+        return SEG_OK;
+    const char *p = memchr(s, '\\', (size_t)n);
+    while (p != NULL) {
+        Py_ssize_t i = p - s;
+        if (i + 1 >= n)
+            return SEG_UNUSUAL;
+        char code = s[i + 1];
+        if (!(code == '\\' || code == 'n' || code == 'c' || (code == 'r' && escapes == 2)))
+            return SEG_UNUSUAL;
+        p = i + 2 < n ? memchr(s + i + 2, '\\', (size_t)(n - i - 2)) : NULL;
+    }
+    return SEG_OK;
+}
+
 /* A per-call cache of header names and of each name's last value: a read holds many
  * frames with the same names, and often the same values, so their str objects are made
  * once per call.  It lives on the stack of one scan() call (nothing is shared between
@@ -246,7 +267,14 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
             result = SEG_ERROR;
             break;
         }
-        if (!present) {
+        if (present) {
+            result = check_escapes(b + value_start, line_end - value_start, escapes);
+            if (result != SEG_OK) {
+                Py_DECREF(name);
+                break;
+            }
+        }
+        else {
             PyObject *value = NULL;
             Py_ssize_t value_len = line_end - value_start;
             if (entry != NULL && entry->value_len == value_len
