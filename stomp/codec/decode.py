@@ -54,7 +54,7 @@ class _PendingFrame:
         self.headers = headers
         self.size = size  # the body's length (content-length)
         self.head = head  # the frame's bytes before its body (to decode again if need be)
-        self.parts: list[bytes] = []  # the body received so far
+        self.parts: list[bytes | memoryview] = []  # the body received so far
         # How many more bytes the frame needs: the rest of the body and the NUL.
         self.remaining = size + len(head) + 1 - held
 
@@ -155,6 +155,14 @@ class FrameDecoder:
         return len(self._buf) + (pending.held if pending is not None else 0)
 
     @property
+    def awaiting(self) -> int:
+        """How many more bytes the frame whose body is arriving needs (the rest of its body
+        and its NUL; only a frame with a ``content-length`` knows), 0 when there is none.
+        A transport may read in larger pieces meanwhile."""
+        pending = self._pending
+        return pending.remaining if pending is not None else 0
+
+    @property
     def position(self) -> int:
         """How many bytes of the stream have been consumed by complete frames."""
         pending = self._pending
@@ -240,9 +248,16 @@ class FrameDecoder:
                 f"followed by byte 0x{data[nul]:02x}, not NUL",
                 nul,
             )
-        body = b"".join([*pending.parts, memoryview(data)[:nul]])
+        rest = memoryview(data)[:nul]
         self._pending = None
-        frames.append(_new_frame(pending.cmd, pending.headers, body, self.auto_decode))
+        if self.auto_decode and not pending.parts:
+            # The whole body is in this chunk: decoded from it in one pass, not copied first.
+            frame = _new_frame(pending.cmd, pending.headers, b"", False)
+            frame.body = str(rest, "utf-8", "replace")
+        else:
+            body = b"".join([*pending.parts, rest])
+            frame = _new_frame(pending.cmd, pending.headers, body, self.auto_decode)
+        frames.append(frame)
         return nul + 1
 
     def _decode(self, buf: bytes | bytearray, frames: list[Frame], start: int = 0) -> int:
@@ -370,7 +385,11 @@ class FrameDecoder:
                         cmd, headers, size, bytes(buf[pos:body_start]), end - pos
                     )
                     if end > body_start:
-                        self._pending.parts.append(bytes(memoryview(buf)[body_start:end]))
+                        # A view of the chunk when it is immutable bytes (no copy: the body
+                        # is joined once, when complete); a copy of the decoder's own
+                        # buffer, which is about to be cut.
+                        part = memoryview(buf)[body_start:end]
+                        self._pending.parts.append(part if is_bytes else bytes(part))
                     pos = end
                     break
                 if buf[body_end] != 0:
@@ -391,15 +410,15 @@ class FrameDecoder:
                     break
 
             body: str | bytes
-            if is_bytes or body_end - body_start < 8192:
+            if body_end - body_start < 8192:
                 if auto_decode:
                     body = buf[body_start:body_end].decode("utf-8", "replace")
                 elif is_bytes:
                     body = buf[body_start:body_end]  # type: ignore[assignment]
                 else:
                     body = bytes(buf[body_start:body_end])
-            # A large body in the buffer: straight from it, without copying the body first
-            # (the view is gone again before the buffer is resized).
+            # A large body: decoded straight from the buffer in one pass, without copying
+            # it first (the view is gone again before the buffer is resized).
             elif auto_decode:
                 body = str(memoryview(buf)[body_start:body_end], "utf-8", "replace")
             else:
