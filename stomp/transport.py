@@ -900,9 +900,9 @@ class Transport(FailoverMixin, BaseTransport):
     The parameters are those of stomp.py 9.0.0's ``Transport``, in the same order; see the
     connection classes for their meaning.  ``recv_bytes`` (the size of a read) defaults to
     64 KiB here rather than 16 KiB: fewer, larger reads are faster.  While a large frame is
-    arriving (the decoder waits for more than ``recv_bytes`` of its body), reads are four
-    times ``recv_bytes``; otherwise ``recv_bytes``: a large read costs more than a small
-    one when only a few bytes are waiting.
+    arriving (the decoder waits for more than ``recv_bytes / 16`` bytes of its body),
+    reads are four times ``recv_bytes``; otherwise ``recv_bytes``: a large read costs more
+    than a small one when only a few bytes are waiting, as with bursts of small frames.
 
     Frames are written through a :class:`~stomp.writer.FrameWriter`: a frame sent when the
     connection is idle is written before ``send()`` returns; frames sent in a burst, from
@@ -1021,13 +1021,14 @@ class Transport(FailoverMixin, BaseTransport):
 
     def receive(self) -> bytes | None:
         """Read up to ``recv_bytes`` bytes from the socket (four times as many while a large
-        frame is arriving)."""
+        frame is arriving: see the class's description)."""
         sock = self.socket
         if sock is None:
             return None
         tls = self._tls
         size = self.recv_bytes
-        if self._decoder.awaiting > size:
+        # (a frame that small cannot have more than recv_bytes / 16 still to come)
+        if self._decoder.awaiting > size >> 4:
             size *= 4
         try:
             data = sock.recv(size) if tls is None else tls.recv(size)

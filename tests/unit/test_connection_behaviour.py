@@ -906,6 +906,9 @@ def test_read_size_grows_only_while_a_large_frame_is_arriving() -> None:
     rest = body[1000 - len(head) :]
     chunks = [small, small, head + body[: 1000 - len(head)], rest[:4000], rest[4000:8000]]
     chunks += [rest[8000:] + small[:100], small[100:], small]
+    # a small frame with a content-length, cut: 39 bytes (< recv_bytes / 16) to come -> stay
+    little = b"MESSAGE\ncontent-length:100\n\n" + b"z" * 100 + b"\0"
+    chunks += [little[:90], little[90:]]
     transport = Transport([("127.0.0.1", 1)], recv_bytes=1000)
     sock = Socket(chunks)
     transport.socket = sock  # type: ignore[assignment]
@@ -915,6 +918,6 @@ def test_read_size_grows_only_while_a_large_frame_is_arriving() -> None:
         assert data is not None
         bodies += [frame.body for frame in transport._decoder.feed(data)]
     # full reads of small frames -> stay; a large frame's head -> grow while more than
-    # recv_bytes of it is to come (9031, 5031, 1031 bytes) -> back once it is complete.
-    assert sock.sizes == [1000, 1000, 1000, 4000, 4000, 4000, 1000, 1000]
-    assert bodies == ["x" * 990, "x" * 990, "y" * 10000, "x" * 990, "x" * 990]
+    # recv_bytes / 16 of it is to come (9031, 5031, 1031 bytes) -> back once it is complete.
+    assert sock.sizes == [1000, 1000, 1000, 4000, 4000, 4000, 1000, 1000, 1000, 1000]
+    assert bodies == ["x" * 990, "x" * 990, "y" * 10000, "x" * 990, "x" * 990, "z" * 100]
