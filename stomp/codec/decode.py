@@ -31,12 +31,12 @@ if os.environ.get("STOMP_NO_SPEEDUPS") == "1":
     _log.debug("decoder: pure Python (STOMP_NO_SPEEDUPS=1)")
 else:
     try:
-        from stomp import _speedups
-
-        _c_scan = _speedups.scan
+        from stomp._speedups import scan as _built_scan
     except ImportError as exc:
         _c_scan = None
-        _log.debug("decoder: pure Python (the C accelerator stomp._speedups: %s)", exc)
+        _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
+    else:
+        _c_scan = _built_scan
 
 # How the C scanner undoes escapes, by version.
 _ESCAPES: Final = {"1.0": 0, "1.1": 1, "1.2": 2}
