@@ -73,9 +73,20 @@ class Scenario:
     warmup: bool = True  # one untimed trial per worker first
     floor: bool = True  # the minimal client takes part (unless --no-floor)
     timeout_scale: float = 1.0  # of --timeout, for the whole scenario
+    # A second stomp-ng worker on the pure-Python decoder (STOMP_NO_SPEEDUPS=1) takes its
+    # turn too, reported as a row of its own ("... stomp-ng pure Python") with these targets.
+    pure_targets: list | None = None
 
 
 RATE_5 = [("rate", ">=", 5.0, "receive 100 B and 1 KiB: >= 5x messages/s")]
+# Issue 14 (the decoder's C accelerator): with it, and on the pure-Python decoder.
+RECV_100_C = [
+    ("rate", ">=", 15.0, "receive 100 B, C accelerator: >= 15x messages/s"),
+    ("cpu", "<=", 0.1, "receive 100 B, C accelerator: CPU per message <= 0.1x"),
+]
+RECV_100_PURE = [("rate", ">=", 5.0, "receive 100 B, pure Python: >= 5x messages/s")]
+RECV_64K_C = [("rate", ">=", 5.0, "receive 64 KiB, C accelerator: >= 5x messages/s")]
+RECV_64K_PURE = [("rate", ">=", 3.5, "receive 64 KiB, pure Python: >= 3.5x messages/s")]
 RSS = ("rss", "<=", 1.0, "peak RSS during receive <= 1.0x")
 SEND_100 = [
     ("rate", ">=", 3.5, "send 100 B: >= 3.5x messages/s"),
@@ -96,6 +107,7 @@ SCENARIOS = [
         15000,
         True,
         targets=[RSS],
+        pure_targets=[RSS],
     ),
     Scenario(
         "recv-100",
@@ -104,7 +116,8 @@ SCENARIOS = [
         30000,
         15000,
         True,
-        targets=[*RATE_5, RSS],
+        targets=[*RECV_100_C, RSS],
+        pure_targets=[*RECV_100_PURE, RSS],
     ),
     Scenario(
         "recv-1k",
@@ -114,6 +127,7 @@ SCENARIOS = [
         10000,
         True,
         targets=[*RATE_5, RSS],
+        pure_targets=[*RATE_5, RSS],
     ),
     Scenario(
         "recv-64k",
@@ -122,7 +136,8 @@ SCENARIOS = [
         1000,
         500,
         True,
-        targets=[("rate", ">=", 3.0, "receive 64 KiB: >= 3x messages/s"), RSS],
+        targets=[*RECV_64K_C, RSS],
+        pure_targets=[*RECV_64K_PURE, RSS],
     ),
     Scenario(
         "send-100",
@@ -269,8 +284,11 @@ def lib_command(lib: str, python: Path, args: list[str], skip_scan: bool = True)
         env["STOMP_SKIP_HOSTNAME_SCAN"] = "1"  # as codec_bench: no host-name lookup on import
     else:
         env.pop("STOMP_SKIP_HOSTNAME_SCAN", None)
-    if lib == "ours":
+    if lib in ("ours", "pure"):
         env["PYTHONPATH"] = str(REPO)
+        env.pop("STOMP_NO_SPEEDUPS", None)
+        if lib == "pure":  # stomp-ng on its pure-Python decoder
+            env["STOMP_NO_SPEEDUPS"] = "1"
         return [sys.executable, *args], env
     if lib == "floor":  # the minimal client, with this interpreter
         env["PYTHONPATH"] = str(FLOOR)
@@ -283,7 +301,8 @@ class Worker:
     """One running ``suite_worker.py``; requests answered one at a time, with a deadline."""
 
     def __init__(self, lib: str, python: Path, cwd: str, extra: list[str], deadline: float):
-        cmd, env = lib_command(lib, python, [str(WORKER), "--lib", lib, *extra])
+        worker_lib = "ours" if lib == "pure" else lib
+        cmd, env = lib_command(lib, python, [str(WORKER), "--lib", worker_lib, *extra])
         self.lib = lib
         self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
@@ -356,7 +375,9 @@ def rounds_for(sc: Scenario, args) -> int:
     return sc.rounds if args.long_rounds is None else args.long_rounds
 
 
-def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd: str) -> dict:
+def run_scenario(
+    sc: Scenario, args, python: Path, site_dir: str, port: int, cwd: str
+) -> list[dict]:
     n = sc.n_quick if args.quick else sc.n_full
     rounds = rounds_for(sc, args)
     floor = args.floor and sc.floor
@@ -368,16 +389,25 @@ def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd
     trials: dict[str, list[dict]] = {"ours": [], "stomppy": []}
     baseline: dict[str, int | None] = {}  # resident KiB before each worker's first trial
     libs = {"ours": str(REPO / "stomp"), "stomppy": site_dir}
+    pure = sc.pure_targets is not None
+    if pure:
+        trials["pure"] = []
+        libs["pure"] = str(REPO / "stomp")
     if floor:
         trials["floor"] = []
         libs["floor"] = str(FLOOR / "stomp")
     try:
         for lib, directory in libs.items():
             workers[lib] = Worker(lib, python, cwd, ["--expect-dir", directory], deadline)
+        speedups = {lib: workers[lib].info.get("speedups") for lib in workers if lib != "floor"}
+        if speedups.get("ours") is not True or speedups.get("pure", False) is not False:
+            log(f"  warning: decoder paths not as expected (speedups: {speedups})")
         for lib in libs if sc.warmup else ():  # warm-up, untimed
             baseline[lib] = workers[lib].trial(request, deadline).get("rss_start_kib")
         for r in range(rounds):
             order = ["ours", "stomppy"] if r % 2 == 0 else ["stomppy", "ours"]
+            if pure:  # the pure-Python decoder's trial before, between or after the pair
+                order.insert((r + 1) % 3, "pure")
             if floor:  # the floor's trial before, between or after the pair
                 order.insert(r % 3, "floor")
             for lib in order:
@@ -389,10 +419,30 @@ def run_scenario(sc: Scenario, args, python: Path, site_dir: str, port: int, cwd
     finally:
         for worker in workers.values():
             worker.close()
+    rows = [_row(sc, n, rounds, error, trials, baseline)]
+    if pure:
+        label = f"{sc.label}, stomp-ng pure Python"
+        pure_trials = dict(trials, ours=trials["pure"])
+        pure_base = dict(baseline, ours=baseline.get("pure"))
+        rows.append(_row(sc, n, rounds, error, pure_trials, pure_base, sc.id + "-pure", label))
+    return rows
+
+
+def _row(
+    sc: Scenario,
+    n: int,
+    rounds: int,
+    error: str | None,
+    trials: dict[str, list[dict]],
+    baseline: dict[str, int | None],
+    row_id: str | None = None,
+    label: str | None = None,
+) -> dict:
+    # The row of one scenario: "ours" against "stomppy" (and the floor), round by round.
     pairs = list(zip(trials["ours"], trials["stomppy"], strict=False))
     row = {
-        "id": sc.id,
-        "label": sc.label,
+        "id": row_id or sc.id,
+        "label": label or sc.label,
         "n": n,
         "unit": sc.unit,
         "error": error,
@@ -595,10 +645,11 @@ def tables(rows: list[dict], targets: list[tuple]) -> str:
 def _target_vs_floor(row: dict) -> str:
     # A rate target of k x stomp.py is k x (stomp.py's rate / the minimal client's) of the
     # minimal client's rate; a CPU target likewise.
-    sc = next(s for s in SCENARIOS if s.id == row["id"])
+    sc = next(s for s in SCENARIOS if row["id"] in (s.id, s.id + "-pure"))
+    targets = sc.targets if row["id"] == sc.id else sc.pure_targets or []
     f = row["floor"]
     parts = []
-    for metric, _, bound, _ in sc.targets:
+    for metric, _, bound, _ in targets:
         if metric in ("rate", "cpu"):
             word = "rate" if metric == "rate" else "CPU/msg"
             parts.append(f"{word} {bound * f[f'stomppy_{metric}']:.2f}")
@@ -608,11 +659,13 @@ def _target_vs_floor(row: dict) -> str:
 def evaluate(rows: list[dict]) -> list[tuple]:
     by_id = {row["id"]: row for row in rows}
     results = []
-    for sc in SCENARIOS:
-        row = by_id.get(sc.id)
+    checks = [(sc.id, sc.targets) for sc in SCENARIOS]
+    checks += [(sc.id + "-pure", sc.pure_targets) for sc in SCENARIOS if sc.pure_targets]
+    for row_id, targets in checks:
+        row = by_id.get(row_id)
         if row is None:
             continue
-        for target in sc.targets:
+        for target in targets:
             value, ok = check(row, target)
             results.append(
                 (
@@ -745,10 +798,10 @@ def main() -> None:
                 if sc.id not in wanted:
                     continue
                 log(f"{sc.id}: {sc.label} ...")
-                row = run_scenario(sc, args, python, site_dir, port, cwd)
-                if row["error"]:
-                    log(f"  {sc.id} failed: {row['error']}")
-                rows.append(row)
+                scenario_rows = run_scenario(sc, args, python, site_dir, port, cwd)
+                if scenario_rows[0]["error"]:
+                    log(f"  {sc.id} failed: {scenario_rows[0]['error']}")
+                rows += scenario_rows
         finally:
             stop_server(server)
         if "import" in wanted:

@@ -450,7 +450,12 @@ def main() -> None:
         sys.stdout.write(json.dumps(obj) + "\n")
         sys.stdout.flush()
 
-    reply({"lib": args.lib, "stomp_dir": stomp_dir, "python": sys.version.split()[0]})
+    info = {"lib": args.lib, "stomp_dir": stomp_dir, "python": sys.version.split()[0]}
+    if args.lib == "ours":  # which decoder runs: the C accelerator or pure Python
+        from stomp.codec import FrameDecoder
+
+        info["speedups"] = FrameDecoder().speedups
+    reply(info)
     for line in sys.stdin:
         request = json.loads(line)
         op = OPS[request.pop("op")]

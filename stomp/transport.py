@@ -932,10 +932,10 @@ class Transport(FailoverMixin, BaseTransport):
 
     The parameters are those of stomp.py 9.0.0's ``Transport``, in the same order; see the
     connection classes for their meaning.  ``recv_bytes`` (the size of a read) defaults to
-    64 KiB here rather than 16 KiB: fewer, larger reads are faster.  While reads keep coming
-    back full (a burst of large frames), the read size grows to four times ``recv_bytes``,
-    and it drops back as soon as a read comes back less than half full of ``recv_bytes``:
-    a large read costs more than a small one when only a few bytes are waiting.
+    64 KiB here rather than 16 KiB: fewer, larger reads are faster.  While a large frame is
+    arriving (the decoder waits for more than ``recv_bytes / 16`` bytes of its body),
+    reads are four times ``recv_bytes``; otherwise ``recv_bytes``: a large read costs more
+    than a small one when only a few bytes are waiting, as with bursts of small frames.
 
     Frames are written through a :class:`~stomp.writer.FrameWriter`: a frame sent when the
     connection is idle is written before ``send()`` returns; frames sent in a burst, from
@@ -986,7 +986,6 @@ class Transport(FailoverMixin, BaseTransport):
         self.socket: socket.socket | None = None
         self.vhost = vhost
         self.recv_bytes = recv_bytes
-        self._read_size = 0  # the current read size when grown, else 0 (recv_bytes)
         self.bind_host_port = bind_host_port
         self._tls: TLSStream | None = None
 
@@ -1054,24 +1053,22 @@ class Transport(FailoverMixin, BaseTransport):
         writer.write(encoded_frame)
 
     def receive(self) -> bytes | None:
-        """Read up to ``recv_bytes`` bytes from the socket (up to four times as many while
-        reads come back full)."""
+        """Read up to ``recv_bytes`` bytes from the socket (four times as many while a large
+        frame is arriving: see the class's description)."""
         sock = self.socket
         if sock is None:
             return None
         tls = self._tls
-        base = self.recv_bytes
-        size = self._read_size or base
+        size = self.recv_bytes
+        # (a frame that small cannot have more than recv_bytes / 16 still to come)
+        if self._decoder.awaiting > size >> 4:
+            size *= 4
         try:
             data = sock.recv(size) if tls is None else tls.recv(size)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EINTR):
                 raise InterruptedException() from exc
             raise
-        if len(data) == size:
-            self._read_size = 4 * base
-        elif self._read_size and len(data) < base >> 1:
-            self._read_size = 0
         return data
 
     def _bytes_waiting(self) -> bool:

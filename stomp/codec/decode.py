@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+from collections.abc import Callable
 from typing import Final
 
 from stomp.codec.frame import (
@@ -18,6 +22,25 @@ from stomp.exception import FrameError
 
 __all__ = ["FrameDecoder"]
 
+_log = logging.getLogger("stomp.py")
+
+_Scan = Callable[..., "tuple[int, bool]"]
+_c_scan: _Scan | None
+if os.environ.get("STOMP_NO_SPEEDUPS") == "1":
+    _c_scan = None
+    _log.debug("decoder: pure Python (STOMP_NO_SPEEDUPS=1)")
+else:
+    try:
+        from stomp._speedups import scan as _built_scan
+    except ImportError as exc:
+        _c_scan = None
+        _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
+    else:
+        _c_scan = _built_scan
+
+# How the C scanner undoes escapes, by version.
+_ESCAPES: Final = {"1.0": 0, "1.1": 1, "1.2": 2}
+
 # Stands for "no dict": its length never matches a frame with header lines.
 _NO_HEADERS: Final[dict[str, str]] = {}
 
@@ -31,7 +54,7 @@ class _PendingFrame:
         self.headers = headers
         self.size = size  # the body's length (content-length)
         self.head = head  # the frame's bytes before its body (to decode again if need be)
-        self.parts: list[bytes] = []  # the body received so far
+        self.parts: list[bytes | memoryview] = []  # the body received so far
         # How many more bytes the frame needs: the rest of the body and the NUL.
         self.remaining = size + len(head) + 1 - held
 
@@ -69,7 +92,15 @@ class FrameDecoder:
 
     A decoding error is final: the stream cannot be resynchronised, so after a
     :class:`~stomp.exception.FrameError` every further :meth:`feed` raises it again.
+
+    When the optional C accelerator ``stomp._speedups`` is built (and the environment
+    variable ``STOMP_NO_SPEEDUPS`` is not ``1``), it decodes the ordinary frames and hands
+    everything else back to this class's Python code, the reference: the frames, errors
+    and state are the same either way (see :attr:`speedups`).
     """
+
+    # The C scanner, or None for the pure-Python path (the tests switch it per class).
+    _scan: _Scan | None = _c_scan
 
     def __init__(
         self,
@@ -113,10 +144,23 @@ class FrameDecoder:
             self._buf = bytearray(b"".join([pending.head, *pending.parts]))
 
     @property
+    def speedups(self) -> bool:
+        """Whether this decoder runs the C accelerator (else only pure Python)."""
+        return self._scan is not None
+
+    @property
     def buffered(self) -> int:
         """How many received bytes wait for the rest of their frame."""
         pending = self._pending
         return len(self._buf) + (pending.held if pending is not None else 0)
+
+    @property
+    def awaiting(self) -> int:
+        """How many more bytes the frame whose body is arriving needs (the rest of its body
+        and its NUL; only a frame with a ``content-length`` knows), 0 when there is none.
+        A transport may read in larger pieces meanwhile."""
+        pending = self._pending
+        return pending.remaining if pending is not None else 0
 
     @property
     def position(self) -> int:
@@ -204,9 +248,16 @@ class FrameDecoder:
                 f"followed by byte 0x{data[nul]:02x}, not NUL",
                 nul,
             )
-        body = b"".join([*pending.parts, memoryview(data)[:nul]])
+        rest = memoryview(data)[:nul]
         self._pending = None
-        frames.append(_new_frame(pending.cmd, pending.headers, body, self.auto_decode))
+        if self.auto_decode and not pending.parts:
+            # The whole body is in this chunk: decoded from it in one pass, not copied first.
+            frame = _new_frame(pending.cmd, pending.headers, b"", False)
+            frame.body = str(rest, "utf-8", "replace")
+        else:
+            body = b"".join([*pending.parts, rest])
+            frame = _new_frame(pending.cmd, pending.headers, body, self.auto_decode)
+        frames.append(frame)
         return nul + 1
 
     def _decode(self, buf: bytes | bytearray, frames: list[Frame], start: int = 0) -> int:
@@ -226,7 +277,23 @@ class FrameDecoder:
         new_frame = Frame.__new__
         after_frame = start > 0
         pos = start
+        scan = self._scan
+        if scan is not None and not (type(max_header) is int and type(max_body) is int):
+            scan = None  # (limits the C scanner cannot hold: the Python path applies them)
+        if scan is not None:
+            escapes = _ESCAPES[self._version]
+            c_max_header, c_max_body = min(max_header, sys.maxsize), min(max_body, sys.maxsize)
         while pos < end:
+            if scan is not None and not (head_scan or nul_scan):
+                # The C scanner decodes the ordinary frames and stops at anything else (a
+                # partial frame, an error, a CR in a header section...), which the Python
+                # code below handles, one frame or EOL, before the C scanner goes on.
+                pos, after_frame = scan(
+                    buf, pos, frames, after_frame, escapes, c_max_header, c_max_body,
+                    auto_decode, new_frame, Frame, HEARTBEAT_FRAME,
+                )  # fmt: skip
+                if pos >= end:
+                    break
             byte = buf[pos]
             if byte == 10 or byte == 13:  # an EOL between frames
                 if byte == 13:
@@ -318,7 +385,11 @@ class FrameDecoder:
                         cmd, headers, size, bytes(buf[pos:body_start]), end - pos
                     )
                     if end > body_start:
-                        self._pending.parts.append(bytes(memoryview(buf)[body_start:end]))
+                        # A view of the chunk when it is immutable bytes (no copy: the body
+                        # is joined once, when complete); a copy of the decoder's own
+                        # buffer, which is about to be cut.
+                        part = memoryview(buf)[body_start:end]
+                        self._pending.parts.append(part if is_bytes else bytes(part))
                     pos = end
                     break
                 if buf[body_end] != 0:
@@ -339,15 +410,15 @@ class FrameDecoder:
                     break
 
             body: str | bytes
-            if is_bytes or body_end - body_start < 8192:
+            if body_end - body_start < 8192:
                 if auto_decode:
                     body = buf[body_start:body_end].decode("utf-8", "replace")
                 elif is_bytes:
                     body = buf[body_start:body_end]  # type: ignore[assignment]
                 else:
                     body = bytes(buf[body_start:body_end])
-            # A large body in the buffer: straight from it, without copying the body first
-            # (the view is gone again before the buffer is resized).
+            # A large body: decoded straight from the buffer in one pass, without copying
+            # it first (the view is gone again before the buffer is resized).
             elif auto_decode:
                 body = str(memoryview(buf)[body_start:body_end], "utf-8", "replace")
             else:

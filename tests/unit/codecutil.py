@@ -8,11 +8,15 @@ tuple, so a test can tell the two apart).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
+import pytest
+
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder
+from stomp.codec.decode import _c_scan
 from stomp.exception import FrameError
 
 HB = "HB"
@@ -74,3 +78,12 @@ def decode_error(
         except FrameError as exc:
             return exc, out + tuples(exc.frames)
     raise AssertionError(f"no FrameError; decoded {out!r}")
+
+
+def require_speedups() -> None:
+    """Skip when the decoder's C accelerator is not built (or ``STOMP_NO_SPEEDUPS=1``), but
+    fail in CI (``CI`` set), where a silent fallback would leave it untested."""
+    if _c_scan is None:
+        if os.environ.get("CI") and os.environ.get("STOMP_NO_SPEEDUPS") != "1":
+            pytest.fail("stomp._speedups is not importable in CI", pytrace=False)
+        pytest.skip("stomp._speedups is not built (or STOMP_NO_SPEEDUPS=1)")

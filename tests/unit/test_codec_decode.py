@@ -21,6 +21,9 @@ from stomp.codec import (
 )
 from stomp.exception import FrameError
 
+# Every test runs with the C accelerator and with the pure-Python decoder.
+pytestmark = pytest.mark.usefixtures("codec_path")
+
 ALL = pytest.mark.parametrize("version", VERSIONS)
 ESCAPING = pytest.mark.parametrize("version", ["1.1", "1.2"])
 

@@ -8,6 +8,9 @@ from codecutil import decode
 from stomp.codec import HEARTBEAT_FRAME, UNESCAPED_COMMANDS, VERSIONS, Frame, encode_frame
 from stomp.exception import FrameError
 
+# Every test runs with the C accelerator and with the pure-Python decoder.
+pytestmark = pytest.mark.usefixtures("codec_path")
+
 ALL = pytest.mark.parametrize("version", VERSIONS)
 ESCAPING = pytest.mark.parametrize("version", ["1.1", "1.2"])
 

@@ -7,6 +7,9 @@ import pytest
 from stomp.codec import FrameDecoder
 from stomp.exception import FrameError
 
+# Every test runs with the C accelerator and with the pure-Python decoder.
+pytestmark = pytest.mark.usefixtures("codec_path")
+
 
 def _stream(sizes: list[int], content_length: bool) -> tuple[bytes, list[bytes]]:
     bodies = [bytes((65 + i + k) % 26 + 65 for k in range(size)) for i, size in enumerate(sizes)]

@@ -20,6 +20,9 @@ from stomp.codec import (
 )
 from stomp.exception import FrameError
 
+# Every test runs with the C accelerator and with the pure-Python decoder.
+pytestmark = pytest.mark.usefixtures("codec_path")
+
 # Example counts keep the whole file to a few seconds; run with
 # --hypothesis-seed / a bigger max_examples locally to search harder.
 FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -883,25 +883,41 @@ def test_bad_keepalive_tuple_raises_and_leaves_nothing_open(make_conn: Any, brok
     assert library_threads() == []
 
 
-def test_read_size_grows_while_reads_come_back_full() -> None:
-    # Bursts of large frames are read in larger pieces (fewer reads); a trickle of small
-    # frames goes back to recv_bytes, since a large read costs more when little is waiting.
+def test_read_size_grows_only_while_a_large_frame_is_arriving() -> None:
+    # The rest of a large frame is read in larger pieces (fewer reads); small frames, even
+    # in bursts that fill every read, are read recv_bytes at a time, since a large read
+    # costs more when little is waiting.
     from stomp.transport import Transport
 
     class Socket:
-        def __init__(self, answers: list[int]) -> None:
-            self.answers = answers
+        def __init__(self, chunks: list[bytes]) -> None:
+            self.chunks = chunks
             self.sizes: list[int] = []
 
         def recv(self, size: int) -> bytes:
             self.sizes.append(size)
-            return b"x" * min(size, self.answers.pop(0))
+            chunk = self.chunks.pop(0)
+            assert len(chunk) <= size
+            return chunk
 
+    small = b"MESSAGE\n\n" + b"x" * 990 + b"\0"  # 1000 bytes: every read comes back full
+    head = b"MESSAGE\ncontent-length:10000\n\n"
+    body = b"y" * 10000 + b"\0"
+    rest = body[1000 - len(head) :]
+    chunks = [small, small, head + body[: 1000 - len(head)], rest[:4000], rest[4000:8000]]
+    chunks += [rest[8000:] + small[:100], small[100:], small]
+    # a small frame with a content-length, cut: 39 bytes (< recv_bytes / 16) to come -> stay
+    little = b"MESSAGE\ncontent-length:100\n\n" + b"z" * 100 + b"\0"
+    chunks += [little[:90], little[90:]]
     transport = Transport([("127.0.0.1", 1)], recv_bytes=1000)
-    sock = Socket([1000, 4000, 3000, 600, 499, 10, 1000, 100])
+    sock = Socket(chunks)
     transport.socket = sock  # type: ignore[assignment]
-    for _ in range(8):
-        transport.receive()
-    # full -> grow; full -> stay; 3000 and 600 (>= half of recv_bytes) -> stay grown;
-    # 499 -> back to recv_bytes; then the same again.
-    assert sock.sizes == [1000, 4000, 4000, 4000, 4000, 1000, 1000, 4000]
+    bodies = []
+    for _ in range(len(chunks)):
+        data = transport.receive()
+        assert data is not None
+        bodies += [frame.body for frame in transport._decoder.feed(data)]
+    # full reads of small frames -> stay; a large frame's head -> grow while more than
+    # recv_bytes / 16 of it is to come (9031, 5031, 1031 bytes) -> back once it is complete.
+    assert sock.sizes == [1000, 1000, 1000, 4000, 4000, 4000, 1000, 1000, 1000, 1000]
+    assert bodies == ["x" * 990, "x" * 990, "y" * 10000, "x" * 990, "x" * 990, "z" * 100]

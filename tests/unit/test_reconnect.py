@@ -315,7 +315,7 @@ def test_a_send_as_the_connection_breaks_arrives_once_on_the_new_one(
 ) -> None:
     # Whether the write fails (the loss not noticed yet) or waits at the gate (noticed),
     # the message goes out once, on the new connection, and the call does not raise.
-    conn, events = connection(broker)
+    conn, _ = connection(broker)
     try:
         first = broker.wait_for_connection(0)
         first.close(rst=True)

@@ -1,0 +1,600 @@
+/* The optional accelerator of stomp.codec.FrameDecoder: its hot loop, in C.
+ *
+ * scan() decodes the ordinary frames of a buffer and stops at the first thing that is not
+ * ordinary: a partial frame, anything malformed, a limit exceeded, a CR in a header
+ * section, an escape it does not know, a command outside STOMP's.  It then returns the
+ * position of that frame (or EOL) and the pure-Python decoder, which is the reference,
+ * takes over from there, so errors, their offsets and the decoder's state come from one
+ * place only.  The frames it does decode must be exactly those the Python path would
+ * decode (tests/unit/test_codec_speedups_diff.py compares the two).
+ *
+ * Input is untrusted network data: every index is checked against the buffer's length,
+ * and the buffer's pointer and length are read again after any call that may run Python
+ * code.  No state is kept between calls except immutable interned strings in the module
+ * state, so the module needs no lock of its own.  Built against the limited API (abi3,
+ * CPython 3.10 and later).
+ */
+
+#ifndef Py_LIMITED_API
+#define Py_LIMITED_API 0x030A0000
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <string.h>
+
+/* The commands of STOMP 1.0-1.2 (anything else goes back to the Python path). */
+static const char *const COMMANDS[] = {
+    "CONNECT", "STOMP", "CONNECTED", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK",
+    "BEGIN", "COMMIT", "ABORT", "DISCONNECT", "MESSAGE", "RECEIPT", "ERROR",
+};
+#define N_COMMANDS ((int)(sizeof(COMMANDS) / sizeof(COMMANDS[0])))
+/* Indexes of the commands whose headers are never escaped. */
+#define IS_UNESCAPED_COMMAND(i) ((i) <= 2)
+
+typedef struct {
+    PyObject *commands[N_COMMANDS]; /* interned command strings */
+    PyObject *s_cmd;
+    PyObject *s_headers;
+    PyObject *s_original_headers;
+    PyObject *s_body;
+} module_state;
+
+static module_state *
+get_state(PyObject *module)
+{
+    return (module_state *)PyModule_GetState(module);
+}
+
+/* The buffer's bytes: bytes and bytearray only (what FrameDecoder passes). */
+static int
+get_buffer(PyObject *buf, const char **data, Py_ssize_t *size)
+{
+    if (PyBytes_Check(buf)) {
+        char *p;
+        if (PyBytes_AsStringAndSize(buf, &p, size) < 0)
+            return -1;
+        *data = p;
+        return 0;
+    }
+    if (PyByteArray_Check(buf)) {
+        *data = PyByteArray_AsString(buf);
+        *size = PyByteArray_Size(buf);
+        return *data == NULL ? -1 : 0;
+    }
+    PyErr_SetString(PyExc_TypeError, "scan() needs bytes or bytearray");
+    return -1;
+}
+
+/* Position of the first "\n\n" lying wholly in [start, limit), or -1. */
+static Py_ssize_t
+find_blank_line(const char *b, Py_ssize_t start, Py_ssize_t limit)
+{
+    Py_ssize_t i = start;
+    while (i + 1 < limit) {
+        const char *lf = memchr(b + i, '\n', (size_t)(limit - 1 - i));
+        if (lf == NULL)
+            return -1;
+        i = lf - b;
+        if (b[i + 1] == '\n')
+            return i;
+        i += 1;
+    }
+    return -1;
+}
+
+/* The command's index in COMMANDS, or -1. */
+static int
+command_index(const char *s, Py_ssize_t n)
+{
+    if (n == 7 && memcmp(s, "MESSAGE", 7) == 0)
+        return 12; /* (the one a client receives most) */
+    for (int i = 0; i < N_COMMANDS; i++) {
+        if ((Py_ssize_t)strlen(COMMANDS[i]) == n && memcmp(COMMANDS[i], s, (size_t)n) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Outcome of decoding a header name or value. */
+#define SEG_OK 0
+#define SEG_ERROR -1   /* a Python exception is set */
+#define SEG_UNUSUAL -2 /* an escape the Python path must judge */
+
+/* Decode the bytes [s, s + n) to str, undoing the escapes of the version (escapes: 0
+ * none, 1 STOMP 1.1, 2 STOMP 1.2).  An undefined escape or a lone trailing backslash is
+ * SEG_UNUSUAL: the Python path keeps it or raises, depending on its strict option.
+ * Unescaping bytes before decoding gives the same text as the Python path's decoding and
+ * then unescaping: every escape is ASCII, and an ASCII byte always ends a bad UTF-8
+ * sequence, so the replacement characters fall the same way. */
+static int
+decode_segment(const char *s, Py_ssize_t n, int escapes, char *scratch, PyObject **out)
+{
+    if (escapes == 0 || n == 0 || memchr(s, '\\', (size_t)n) == NULL) {
+        *out = PyUnicode_DecodeUTF8(s, n, "replace");
+        return *out == NULL ? SEG_ERROR : SEG_OK;
+    }
+    Py_ssize_t j = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c != '\\') {
+            scratch[j++] = c;
+            continue;
+        }
+        if (i + 1 >= n)
+            return SEG_UNUSUAL;
+        char code = s[++i];
+        if (code == '\\')
+            scratch[j++] = '\\';
+        else if (code == 'n')
+            scratch[j++] = '\n';
+        else if (code == 'c')
+            scratch[j++] = ':';
+        else if (code == 'r' && escapes == 2)
+            scratch[j++] = '\r';
+        else
+            return SEG_UNUSUAL;
+    }
+    *out = PyUnicode_DecodeUTF8(scratch, j, "replace");
+    return *out == NULL ? SEG_ERROR : SEG_OK;
+}
+
+/* SEG_UNUSUAL when [s, s + n) holds an escape that decode_segment() would hand back.
+ * (The value of a repeated header is dropped, but the Python path unescapes it first, and
+ * in strict mode an undefined escape there is an error.) */
+static int
+check_escapes(const char *s, Py_ssize_t n, int escapes)
+{
+    if (escapes == 0)
+        return SEG_OK;
+    const char *p = memchr(s, '\\', (size_t)n);
+    while (p != NULL) {
+        Py_ssize_t i = p - s;
+        if (i + 1 >= n)
+            return SEG_UNUSUAL;
+        char code = s[i + 1];
+        if (!(code == '\\' || code == 'n' || code == 'c' || (code == 'r' && escapes == 2)))
+            return SEG_UNUSUAL;
+        p = i + 2 < n ? memchr(s + i + 2, '\\', (size_t)(n - i - 2)) : NULL;
+    }
+    return SEG_OK;
+}
+
+/* A per-call cache of header names and of each name's last value: a read holds many
+ * frames with the same names, and often the same values, so their str objects are made
+ * once per call.  It lives on the stack of one scan() call (nothing is shared between
+ * calls or threads) and keeps copies of the bytes it matched, not pointers into the
+ * buffer. */
+#define CACHE_ENTRIES 24
+#define CACHE_NAME_MAX 32
+#define CACHE_VALUE_MAX 48
+
+typedef struct {
+    Py_ssize_t name_len;
+    char name[CACHE_NAME_MAX];
+    PyObject *name_str;
+    Py_ssize_t value_len; /* -1: no value yet */
+    char value[CACHE_VALUE_MAX];
+    PyObject *value_str;
+} cache_entry;
+
+typedef struct {
+    int used;
+    cache_entry entries[CACHE_ENTRIES];
+} header_cache;
+
+static void
+cache_clear(header_cache *cache)
+{
+    for (int i = 0; i < cache->used; i++) {
+        Py_XDECREF(cache->entries[i].name_str);
+        Py_XDECREF(cache->entries[i].value_str);
+    }
+    cache->used = 0;
+}
+
+/* The entry for the raw name [s, s + n) (not escaped), adding it if there is room; NULL
+ * when it is not cached. */
+static cache_entry *
+cache_name(header_cache *cache, const char *s, Py_ssize_t n)
+{
+    for (int i = 0; i < cache->used; i++) {
+        cache_entry *e = &cache->entries[i];
+        if (e->name_len == n && memcmp(e->name, s, (size_t)n) == 0)
+            return e;
+    }
+    if (n > CACHE_NAME_MAX || cache->used == CACHE_ENTRIES)
+        return NULL;
+    PyObject *str = PyUnicode_DecodeUTF8(s, n, "replace");
+    if (str == NULL)
+        return NULL; /* (the caller decodes it again and reports the error) */
+    cache_entry *e = &cache->entries[cache->used++];
+    e->name_len = n;
+    memcpy(e->name, s, (size_t)n);
+    e->name_str = str;
+    e->value_len = -1;
+    e->value_str = NULL;
+    return e;
+}
+
+/* Parse the header lines [start, end) (each ends at an LF or at end) into headers, the
+ * first occurrence of a name winning.  Sets *length to the content-length's value (-1
+ * when there is none).  Returns SEG_OK, SEG_ERROR or SEG_UNUSUAL. */
+static int
+parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
+              Py_ssize_t max_body, PyObject *headers, Py_ssize_t *length,
+              header_cache *cache)
+{
+    char small[512];
+    char *scratch = small;
+    int result = SEG_OK;
+    *length = -1;
+    if (escapes && end - start > (Py_ssize_t)sizeof(small)) {
+        scratch = PyMem_Malloc((size_t)(end - start));
+        if (scratch == NULL) {
+            PyErr_NoMemory();
+            return SEG_ERROR;
+        }
+    }
+    Py_ssize_t line = start;
+    while (line < end) {
+        const char *lf = memchr(b + line, '\n', (size_t)(end - line));
+        Py_ssize_t line_end = lf == NULL ? end : lf - b;
+        const char *colon = memchr(b + line, ':', (size_t)(line_end - line));
+        if (colon == NULL || colon == b + line) {
+            result = SEG_UNUSUAL; /* no colon, or an empty name: an error */
+            break;
+        }
+        Py_ssize_t name_len = colon - (b + line);
+        Py_ssize_t value_start = name_len + line + 1;
+        PyObject *name = NULL;
+        cache_entry *entry = NULL;
+        if (escapes == 0 || memchr(b + line, '\\', (size_t)name_len) == NULL)
+            entry = cache_name(cache, b + line, name_len);
+        if (entry != NULL) {
+            name = entry->name_str;
+            Py_INCREF(name);
+        }
+        else {
+            PyErr_Clear();
+            result = decode_segment(b + line, name_len, escapes, scratch, &name);
+            if (result != SEG_OK)
+                break;
+        }
+        int present = PyDict_Contains(headers, name);
+        if (present < 0) {
+            Py_DECREF(name);
+            result = SEG_ERROR;
+            break;
+        }
+        if (present) {
+            result = check_escapes(b + value_start, line_end - value_start, escapes);
+            if (result != SEG_OK) {
+                Py_DECREF(name);
+                break;
+            }
+        }
+        else {
+            PyObject *value = NULL;
+            Py_ssize_t value_len = line_end - value_start;
+            if (entry != NULL && entry->value_len == value_len
+                && memcmp(entry->value, b + value_start, (size_t)value_len) == 0) {
+                value = entry->value_str; /* the same value as this name's last one */
+                Py_INCREF(value);
+            }
+            else {
+                result = decode_segment(b + value_start, value_len, escapes, scratch, &value);
+                if (result != SEG_OK) {
+                    Py_DECREF(name);
+                    break;
+                }
+                if (entry != NULL && value_len <= CACHE_VALUE_MAX) {
+                    Py_XDECREF(entry->value_str);
+                    Py_INCREF(value);
+                    entry->value_str = value;
+                    entry->value_len = value_len;
+                    memcpy(entry->value, b + value_start, (size_t)value_len);
+                }
+            }
+            int failed = PyDict_SetItem(headers, name, value);
+            Py_DECREF(value);
+            if (failed) {
+                Py_DECREF(name);
+                result = SEG_ERROR;
+                break;
+            }
+            /* No escape can spell "content-length", so its raw name is its name. */
+            if (name_len == 14 && memcmp(b + line, "content-length", 14) == 0) {
+                Py_ssize_t digits = line_end - value_start;
+                Py_ssize_t size = 0;
+                if (digits < 1 || digits > 18) {
+                    Py_DECREF(name);
+                    result = SEG_UNUSUAL;
+                    break;
+                }
+                for (Py_ssize_t i = value_start; i < line_end; i++) {
+                    if (b[i] < '0' || b[i] > '9') {
+                        size = -1;
+                        break;
+                    }
+                    size = size * 10 + (b[i] - '0');
+                }
+                if (size < 0 || size > max_body) {
+                    Py_DECREF(name);
+                    result = SEG_UNUSUAL;
+                    break;
+                }
+                *length = size;
+            }
+        }
+        Py_DECREF(name);
+        line = line_end + 1;
+    }
+    if (scratch != small)
+        PyMem_Free(scratch);
+    return result;
+}
+
+/* A new frame: frame_new(frame_cls), then its four attributes (as the Python path). */
+static PyObject *
+make_frame(module_state *st, PyObject *new_args, PyObject *frame_new, int command,
+           PyObject *headers, PyObject *body)
+{
+    PyObject *frame = PyObject_Call(frame_new, new_args, NULL);
+    if (frame == NULL)
+        return NULL;
+    PyObject *original = PyDict_Copy(headers);
+    if (original == NULL
+        || PyObject_SetAttr(frame, st->s_cmd, st->commands[command]) < 0
+        || PyObject_SetAttr(frame, st->s_headers, headers) < 0
+        || PyObject_SetAttr(frame, st->s_original_headers, original) < 0
+        || PyObject_SetAttr(frame, st->s_body, body) < 0) {
+        Py_XDECREF(original);
+        Py_DECREF(frame);
+        return NULL;
+    }
+    Py_DECREF(original);
+    return frame;
+}
+
+PyDoc_STRVAR(scan_doc,
+"scan(buf, pos, frames, after_frame, escapes, max_header, max_body, auto_decode,\n"
+"     frame_new, frame_cls, heartbeat) -> (pos, after_frame)\n\n"
+"Decode the ordinary frames of buf from pos, appending them (and heartbeat for each\n"
+"heart-beat EOL) to frames; stop at the first thing that is not ordinary and return\n"
+"its position, for the Python decoder to go on from there.  Internal to\n"
+"stomp.codec.decode.FrameDecoder.");
+
+static PyObject *
+scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "scan() takes 11 arguments");
+        return NULL;
+    }
+    module_state *st = get_state(module);
+    PyObject *buf = args[0];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    PyObject *frames = args[2];
+    int after_frame = PyObject_IsTrue(args[3]);
+    long escapes = PyLong_AsLong(args[4]);
+    Py_ssize_t max_header = PyLong_AsSsize_t(args[5]);
+    Py_ssize_t max_body = PyLong_AsSsize_t(args[6]);
+    int auto_decode = PyObject_IsTrue(args[7]);
+    PyObject *frame_new = args[8];
+    PyObject *frame_cls = args[9];
+    PyObject *heartbeat = args[10];
+    if (PyErr_Occurred())
+        return NULL;
+    if (!PyList_Check(frames)) {
+        PyErr_SetString(PyExc_TypeError, "scan(): frames must be a list");
+        return NULL;
+    }
+    if (escapes < 0 || escapes > 2) {
+        PyErr_SetString(PyExc_ValueError, "scan(): escapes must be 0, 1 or 2");
+        return NULL;
+    }
+    const char *b;
+    Py_ssize_t end;
+    if (get_buffer(buf, &b, &end) < 0)
+        return NULL;
+    if (pos < 0 || pos > end) {
+        PyErr_SetString(PyExc_ValueError, "scan(): pos out of range");
+        return NULL;
+    }
+    PyObject *new_args = PyTuple_Pack(1, frame_cls);
+    if (new_args == NULL)
+        return NULL;
+    header_cache cache, raw_cache; /* names as escaped, and as they are (CONNECTED...) */
+    cache.used = raw_cache.used = 0;
+    /* Negative limits: the Python path applies them. */
+    int limits_ok = max_header >= 0 && max_body >= 0;
+
+    while (pos < end) {
+        char c = b[pos];
+        if (c == '\n' || c == '\r') { /* an EOL between frames */
+            if (c == '\r') {
+                if (pos + 1 >= end || b[pos + 1] != '\n')
+                    break;
+                pos += 2;
+            }
+            else {
+                pos += 1;
+            }
+            if (!after_frame && PyList_Append(frames, heartbeat) < 0)
+                goto error;
+            continue;
+        }
+        if (!limits_ok)
+            break;
+
+        /* The header section ends at the first blank line, within the limit. */
+        Py_ssize_t limit = max_header > end - pos - 3 ? end : pos + max_header + 3;
+        Py_ssize_t head_end = find_blank_line(b, pos, limit);
+        if (head_end < 0 || head_end - pos > max_header)
+            break;
+        if (memchr(b + pos, '\r', (size_t)(head_end - pos)) != NULL)
+            break; /* CR LF line ends, or a stray CR: the Python path's rules */
+        const char *lf = memchr(b + pos, '\n', (size_t)(head_end - pos));
+        Py_ssize_t cmd_end = lf == NULL ? head_end : lf - b;
+        int command = command_index(b + pos, cmd_end - pos);
+        if (command < 0)
+            break;
+        int frame_escapes = IS_UNESCAPED_COMMAND(command) ? 0 : (int)escapes;
+
+        PyObject *headers = PyDict_New();
+        if (headers == NULL)
+            goto error;
+        Py_ssize_t length = -1;
+        if (cmd_end < head_end) {
+            int r = parse_headers(b, cmd_end + 1, head_end, frame_escapes, max_body, headers,
+                                  &length, frame_escapes ? &cache : &raw_cache);
+            if (r != SEG_OK) {
+                Py_DECREF(headers);
+                if (r == SEG_ERROR)
+                    goto error;
+                break;
+            }
+        }
+
+        Py_ssize_t body_start = head_end + 2;
+        Py_ssize_t body_end;
+        if (length >= 0) {
+            if (length >= end - body_start || b[body_start + length] != '\0') {
+                Py_DECREF(headers);
+                break; /* still arriving, or not followed by NUL */
+            }
+            body_end = body_start + length;
+        }
+        else {
+            const char *nul = body_start < end
+                ? memchr(b + body_start, '\0', (size_t)(end - body_start))
+                : NULL;
+            if (nul == NULL || nul - (b + body_start) > max_body) {
+                Py_DECREF(headers);
+                break;
+            }
+            body_end = nul - b;
+        }
+
+        PyObject *body = auto_decode
+            ? PyUnicode_DecodeUTF8(b + body_start, body_end - body_start, "replace")
+            : PyBytes_FromStringAndSize(b + body_start, body_end - body_start);
+        if (body == NULL) {
+            Py_DECREF(headers);
+            goto error;
+        }
+        PyObject *frame = make_frame(st, new_args, frame_new, command, headers, body);
+        Py_DECREF(headers);
+        Py_DECREF(body);
+        if (frame == NULL)
+            goto error;
+        int failed = PyList_Append(frames, frame);
+        Py_DECREF(frame);
+        if (failed)
+            goto error;
+        pos = body_end + 1;
+        after_frame = 1;
+        /* Building the frame may have run Python code (a Frame with a __setattr__):
+         * read the buffer again, and stop if it was resized. */
+        Py_ssize_t old_end = end;
+        if (get_buffer(buf, &b, &end) < 0)
+            goto error;
+        if (end != old_end) {
+            PyErr_SetString(PyExc_RuntimeError, "scan(): the buffer changed size");
+            goto error;
+        }
+    }
+    Py_DECREF(new_args);
+    cache_clear(&cache);
+    cache_clear(&raw_cache);
+    return Py_BuildValue("(nO)", pos, after_frame ? Py_True : Py_False);
+
+error:
+    Py_DECREF(new_args);
+    cache_clear(&cache);
+    cache_clear(&raw_cache);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, scan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+module_exec(PyObject *module)
+{
+    module_state *st = get_state(module);
+    for (int i = 0; i < N_COMMANDS; i++) {
+        st->commands[i] = PyUnicode_InternFromString(COMMANDS[i]);
+        if (st->commands[i] == NULL)
+            return -1;
+    }
+    st->s_cmd = PyUnicode_InternFromString("cmd");
+    st->s_headers = PyUnicode_InternFromString("headers");
+    st->s_original_headers = PyUnicode_InternFromString("original_headers");
+    st->s_body = PyUnicode_InternFromString("body");
+    if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body)
+        return -1;
+    return 0;
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    module_state *st = get_state(module);
+    if (st == NULL)
+        return 0;
+    for (int i = 0; i < N_COMMANDS; i++)
+        Py_VISIT(st->commands[i]);
+    Py_VISIT(st->s_cmd);
+    Py_VISIT(st->s_headers);
+    Py_VISIT(st->s_original_headers);
+    Py_VISIT(st->s_body);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    module_state *st = get_state(module);
+    if (st == NULL)
+        return 0;
+    for (int i = 0; i < N_COMMANDS; i++)
+        Py_CLEAR(st->commands[i]);
+    Py_CLEAR(st->s_cmd);
+    Py_CLEAR(st->s_headers);
+    Py_CLEAR(st->s_original_headers);
+    Py_CLEAR(st->s_body);
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    module_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT,
+    "stomp._speedups",
+    "The optional C accelerator of stomp.codec.FrameDecoder (internal).",
+    sizeof(module_state),
+    methods,
+    slots,
+    module_traverse,
+    module_clear,
+    module_free,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&moduledef);
+}

@@ -1,0 +1,18 @@
+# The optional C accelerator of stomp.codec.FrameDecoder (stomp/_speedups.c); internal.
+from collections.abc import Callable
+from typing import Any
+
+def scan(
+    buf: bytes | bytearray,
+    pos: int,
+    frames: list[Any],
+    after_frame: bool,
+    escapes: int,
+    max_header: int,
+    max_body: int,
+    auto_decode: bool,
+    frame_new: Callable[[type], Any],
+    frame_cls: type,
+    heartbeat: Any,
+    /,
+) -> tuple[int, bool]: ...
