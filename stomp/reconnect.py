@@ -125,7 +125,10 @@ class Confirmations:
         # UUID per message, and as unique within the connection).
         self._prefix = f"c-{os.urandom(6).hex()}-"
         self._numbers = itertools.count(1)
-        self._lock = threading.Condition()
+        # (a plain lock on the path of every message; the condition only for wait())
+        self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
+        self._waiting = 0
         # receipt id -> (future, the send's arguments), in the order sent
         self._pending: dict[str, tuple[Future[Frame], Callable[[], None]]] = {}
         # Those whose first send() call has not returned yet: that call writes them (on a
@@ -139,10 +142,7 @@ class Confirmations:
 
     def add(self, receipt: str, resend: Callable[[], None]) -> Future[Frame]:
         """A send with ``receipt`` is about to go; ``resend()`` sends it again."""
-        from concurrent.futures import Future  # (on first use: import stomp stays light)
-
-        future: Future[Frame] = Future()
-        future.set_running_or_notify_cancel()
+        future = _new_future()  # (pending: its owner may cancel it, see _settle)
         with self._lock:
             self._pending[receipt] = (future, resend)
             self._sending.add(receipt)
@@ -159,7 +159,8 @@ class Confirmations:
         with self._lock:
             self._pending.pop(receipt, None)
             self._sending.discard(receipt)
-            self._lock.notify_all()
+            if self._waiting:
+                self._settled.notify_all()
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -176,9 +177,9 @@ class Confirmations:
             entry = self._pending.pop(receipt, None) if receipt is not None else None
             if entry is None:
                 return
-            if not self._pending:
-                self._lock.notify_all()
-        entry[0].set_result(frame)
+            if self._waiting and not self._pending:
+                self._settled.notify_all()
+        _settle(entry[0], frame, None)
 
     def on_error(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt-id")
@@ -191,9 +192,9 @@ class Confirmations:
                 f"the broker refused the message (receipt {receipt}): {message}", frame=frame
             )
             self._failures.append(error)
-            if not self._pending:
-                self._lock.notify_all()
-        entry[0].set_exception(error)
+            if self._waiting and not self._pending:
+                self._settled.notify_all()
+        _settle(entry[0], None, error)
 
     def fail_all(self, reason: str, cause: BaseException | None = None) -> None:
         """The connection ended for good: every pending send fails."""
@@ -205,9 +206,10 @@ class Confirmations:
                 error.__cause__ = cause
                 errors.append((future, error))
             self._failures.extend(error for _, error in errors)
-            self._lock.notify_all()
+            if self._waiting:
+                self._settled.notify_all()
         for future, error in errors:
-            future.set_exception(error)
+            _settle(future, None, error)
 
     def on_reconnect_failed(self, exception: Exception) -> None:
         self.fail_all(f"the connection was lost and reconnection gave up: {exception}", exception)
@@ -234,14 +236,18 @@ class Confirmations:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._pending:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutError(
-                        f"{len(self._pending)} confirmed send(s) still unconfirmed after "
-                        f"{timeout} s"
-                    )
-                self._lock.wait(remaining)
+            self._waiting += 1
+            try:
+                while self._pending:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise TimeoutError(
+                            f"{len(self._pending)} confirmed send(s) still unconfirmed after "
+                            f"{timeout} s"
+                        )
+                    self._settled.wait(remaining)
+            finally:
+                self._waiting -= 1
             failures, self._failures = self._failures, []
         if failures:
             first = failures[0]
@@ -249,6 +255,34 @@ class Confirmations:
                 f"{len(failures)} confirmed send(s) failed; the first: {first}",
                 frame=getattr(first, "frame", None),
             ) from first
+
+
+_FUTURE_CLASS: type[Future[Frame]] | None = None  # (concurrent.futures, on first use)
+
+
+def _new_future() -> Future[Frame]:
+    # A pending concurrent.futures.Future (imported on first use: import stomp stays light).
+    global _FUTURE_CLASS
+    cls = _FUTURE_CLASS
+    if cls is None:
+        from concurrent.futures import Future
+
+        cls = _FUTURE_CLASS = Future
+    return cls()
+
+
+def _settle(future: Future[Frame], frame: Frame | None, error: BaseException | None) -> None:
+    # Resolve a confirmed send's future, unless its owner cancelled it (the message went
+    # out all the same: cancelling only means nobody waits for the answer).
+    if future.cancelled():
+        return
+    try:
+        if error is None:
+            future.set_result(frame)  # type: ignore[arg-type]
+        else:
+            future.set_exception(error)
+    except Exception:  # (InvalidStateError: cancelled meanwhile)
+        log.debug("confirmed send settled after it was cancelled")
 
 
 class Reconnector:

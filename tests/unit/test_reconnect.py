@@ -332,3 +332,39 @@ def test_a_send_as_the_connection_breaks_arrives_once_on_the_new_one(
         assert not [f for f in first.frames if f.cmd == "SEND"]
     finally:
         conn.disconnect()
+
+
+def test_the_futures_of_confirmed_sends_behave_as_futures(broker: FakeBroker) -> None:
+    # (They share one condition per connection: waits, callbacks, concurrent.futures.wait
+    # and cancel() must work as with any Future.)
+    import concurrent.futures
+
+    broker.answer_receipts = False
+    conn, _ = connection(broker, auto_reconnect=False)
+    try:
+        first = conn.send_confirmed("/queue/c", "1", receipt="r1")
+        second = conn.send_confirmed("/queue/c", "2", receipt="r2")
+        cancelled = conn.send_confirmed("/queue/c", "3", receipt="r3")
+        assert isinstance(first, concurrent.futures.Future) and not first.done()
+        called: list[Any] = []
+        second.add_done_callback(called.append)
+        assert cancelled.cancel()
+        results: list[Any] = []
+        waiter = threading.Thread(target=lambda: results.append(first.result(WAIT)))
+        waiter.start()
+        server = broker.wait_for_connection(0)
+        server.wait_for_frame("SEND", 3)
+        server.send_frame("RECEIPT", {"receipt-id": "r2"})
+        done, not_done = concurrent.futures.wait(
+            [first, second], timeout=WAIT, return_when="FIRST_COMPLETED"
+        )
+        assert done == {second} and not_done == {first}
+        assert called == [second]
+        server.send_frame("RECEIPT", {"receipt-id": "r1"})
+        server.send_frame("RECEIPT", {"receipt-id": "r3"})  # (its owner cancelled it)
+        waiter.join(WAIT)
+        assert results and results[0].headers["receipt-id"] == "r1"
+        conn.wait_for_confirms(WAIT)
+        assert cancelled.cancelled()
+    finally:
+        conn.disconnect()
