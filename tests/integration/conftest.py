@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support import clusters
-from support.brokers import require
+from support.brokers import missing, require
 from support.clusters import ActiveMQPair, RabbitMQCluster
 
 from brokerinfo import (
@@ -80,9 +80,9 @@ def activemq_credentials() -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def activemq_tls_files() -> TLSFiles:
     """The CA, client certificate and key (PEM) of ActiveMQ's STOMP+SSL connectors."""
-    missing = ACTIVEMQ_TLS.missing()
-    if missing:
-        missing(f"the TLS files made by scripts/brokers start are missing: {', '.join(missing)}")
+    absent = ACTIVEMQ_TLS.missing()
+    if absent:
+        missing(f"the TLS files made by scripts/brokers start are missing: {', '.join(absent)}")
     return ACTIVEMQ_TLS
 
 
