@@ -13,7 +13,7 @@ list, both on the same node.  Part way, that node is killed with ``kill -9``.  T
   gets a message again is measured and printed.
 
 RabbitMQ: the 3-node cluster with a quorum queue; ActiveMQ: the shared-store master/slave
-pair (the slave takes over).  Both from ``scripts/brokers cluster-start`` (skipped without
+pair (the slave takes over), and one ActiveMQ alone, killed and started again on its store.  Both from ``scripts/brokers cluster-start`` (skipped without
 them, failed in CI); the fixtures make the clusters whole again afterwards.
 """
 
@@ -168,7 +168,8 @@ def _run_stream(
             f"{len(deliveries) - COUNT} duplicate deliveries in all"
         )
         assert consumer.connected >= 2
-        assert producer.transport.current_host_and_port != first.address
+        if len(nodes) > 1:
+            assert producer.transport.current_host_and_port != first.address
     finally:
         producer.disconnect()
         consumer_conn.disconnect()
@@ -205,4 +206,26 @@ def test_killing_the_activemq_master_loses_nothing_confirmed(
         {},
         {"activemq.prefetchSize": "200"},
         lambda: pair.kill(master),
+    )
+
+
+def test_restarting_a_single_activemq_loses_nothing_confirmed(
+    activemq_pair: ActiveMQPair,
+) -> None:
+    # One broker on its own (the pair's slave stopped): killed with kill -9 and started
+    # again on the same store; the clients wait for it and carry on.
+    pair = activemq_pair
+    master = pair.master()
+    pair.stop(pair.other(master))
+
+    def restart() -> None:
+        pair.kill(master)
+        pair.start(master)
+
+    _run_stream(
+        [master],
+        f"/queue/stompng.restart.{uuid.uuid4().hex[:12]}",
+        {},
+        {"activemq.prefetchSize": "200"},
+        restart,
     )
