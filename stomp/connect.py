@@ -31,6 +31,7 @@ from stomp.failover import pick
 from stomp.keepalive import KeepaliveSpec
 from stomp.listener import Publisher, WaitingListener
 from stomp.protocol import Protocol10, Protocol11, Protocol12
+from stomp.pull import PullSubscription
 from stomp.reconnect import (
     Confirmations,
     Reconnector,
@@ -181,6 +182,37 @@ class BaseConnection(Publisher):
         finally:
             pipelining.on = False
         return future
+
+    def subscription(
+        self,
+        destination: str,
+        id: str | int | None = None,
+        ack: str = "client-individual",
+        prefetch: int = 100,
+        headers: dict[str, Any] | None = None,
+    ) -> PullSubscription:
+        """Subscribe to ``destination`` and take its messages when you want them (not in
+        stomp.py)::
+
+            with conn.subscription("/queue/jobs", prefetch=10) as jobs:
+                for message in jobs:
+                    handle(message.body)
+                    message.ack()
+
+        Args:
+            destination: where from.
+            id: the subscription id (generated when omitted).
+            ack: ``client-individual`` (the default: nothing is lost if the program stops
+                before acknowledging), ``client`` or ``auto``.
+            prefetch: the most unacknowledged messages the broker sends ahead
+                (``activemq.prefetchSize`` and ``prefetch-count``; not with ``auto``).
+            headers: more SUBSCRIBE headers.
+
+        Returns:
+            The open :class:`~stomp.pull.PullSubscription` (leaving its ``with`` block, or
+            its ``close()``, unsubscribes).  See :mod:`stomp.pull`.
+        """
+        return PullSubscription(self, destination, id, ack, prefetch, headers).open()
 
     def wait_for_confirms(self, timeout: float | None = None) -> None:
         """Wait until every :meth:`send_confirmed` so far is confirmed or failed (not in

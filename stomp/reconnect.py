@@ -312,6 +312,11 @@ class Reconnector:
         transport.session.track_deliveries = True
 
     @property
+    def stopped(self) -> bool:
+        """Whether ``disconnect()`` stopped it (until the next ``connect()``)."""
+        return self._stopped.is_set()
+
+    @property
     def active(self) -> bool:
         """Whether a reconnection is under way."""
         return self._thread is not None

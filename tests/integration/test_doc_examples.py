@@ -71,6 +71,10 @@ HOW: dict[tuple[str, str], str] = {
     ("docs/messaging.rst", 'DURABLE = {"durable": "true", "auto-delete": "false"}'): "rabbitmq",
     ("docs/messaging.rst", "class Reconnecting(stomp.ConnectionListener):"): "rabbitmq",
     ("docs/reliability.rst", "class Worker(stomp.ConnectionListener):"): "rabbitmq",
+    (
+        "docs/messaging.rst",
+        'conn = stomp.Connection12([("127.0.0.1", 61613)], vhost="/")',
+    ): "rabbitmq",
     ("docs/adapters.rst", "class Printer(stomp.ConnectionListener):"): "rabbitmq-ws",
     (
         "docs/adapters.rst",

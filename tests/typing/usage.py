@@ -19,6 +19,7 @@ import stomp
 from stomp.adapter.ws import WSStompConnection
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.exception import ConnectFailedException, SendTimeoutException
+from stomp.pull import Message
 from stomp.utils import Frame
 
 
@@ -76,6 +77,13 @@ def reliability() -> None:
     stomp.Connection11(auto_reconnect=True)
     assert_type(conn.send_confirmed("/queue/a", "x", persistent="true"), Future[Frame])
     conn.wait_for_confirms(timeout=5.0)
+    with conn.subscription("/queue/jobs", prefetch=10) as jobs:
+        job = jobs.get(timeout=5.0)
+        assert_type(job, Message)
+        print(job.body, job.headers.get("message-id"))
+        job.ack()
+        for message in jobs:
+            message.nack()
 
 
 def wrong_calls(conn: stomp.Connection12) -> None:
