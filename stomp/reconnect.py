@@ -462,6 +462,11 @@ class Reconnector:
                     delay = min(delay, max(0.0, policy.max_time - elapsed))
                 self._stopped.wait(delay)
                 continue
+            except Exception as exc:  # (a listener's on_send raising, say): give up, say why
+                log.exception("reconnection failed")
+                failure = ReconnectFailedException(f"reconnection failed: {exc!r}")
+                failure.__cause__ = exc
+                break
             if not transport.is_connected():
                 continue  # lost again while restoring: the loss was noted, try again
             log.info("reconnected to %s", transport.current_host_and_port)

@@ -368,3 +368,22 @@ def test_the_futures_of_confirmed_sends_behave_as_futures(broker: FakeBroker) ->
         assert cancelled.cancelled()
     finally:
         conn.disconnect()
+
+
+def test_an_error_while_restoring_ends_the_reconnection_with_a_reason(broker: FakeBroker) -> None:
+    conn, events = connection(broker)
+    conn.subscribe("/queue/a", id="s1")
+    broker.wait_for_connection(0).wait_for_frame("SUBSCRIBE")
+
+    class Refuses(stomp.ConnectionListener):
+        def on_send(self, frame: Frame) -> None:
+            if frame.cmd == "SUBSCRIBE":
+                raise RuntimeError("no subscribing now")
+
+    conn.set_listener("refuses", Refuses())
+    broker.wait_for_connection(0).close()
+    events.wait_count("reconnect_failed", 1)
+    (failure,) = [value for name, value in events.seen if name == "reconnect_failed"]
+    assert "no subscribing now" in str(failure)
+    assert wait_until(lambda: not any(t.name == "StompReconnect" for t in threading.enumerate()))
+    conn.disconnect()
