@@ -7,7 +7,8 @@ block counts when it parses as Python; console sessions starting with ``$`` and 
 do not).  :data:`HOW` says, for each one (by its file and its first line that is not an
 import), how it runs:
 
-* ``rabbitmq``, ``rabbitmq-ws``, ``activemq``: in a fresh interpreter, with that broker
+* ``rabbitmq``, ``rabbitmq-ws``, ``activemq``, ``rabbitmq-cluster`` (the test cluster of
+  ``scripts/brokers cluster-start``): in a fresh interpreter, with that broker
   running (the test is skipped without it, and fails in CI); ActiveMQ examples are
   written for its defaults (port 61613, ``admin``/``admin``), which :data:`SUBSTITUTIONS`
   turn into the test broker's;
@@ -70,7 +71,10 @@ HOW: dict[tuple[str, str], str] = {
     ("docs/messaging.rst", "class Reports(stomp.ConnectionListener):"): "activemq",
     ("docs/messaging.rst", 'DURABLE = {"durable": "true", "auto-delete": "false"}'): "rabbitmq",
     ("docs/messaging.rst", "class Reconnecting(stomp.ConnectionListener):"): "rabbitmq",
-    ("docs/reliability.rst", "class Worker(stomp.ConnectionListener):"): "rabbitmq",
+    (
+        "docs/reliability.rst",
+        'NODES = [("127.0.0.1", 61701), ("127.0.0.1", 61702), ("127.0.0.1", 61703)]',
+    ): "rabbitmq-cluster",
     (
         "docs/messaging.rst",
         'conn = stomp.Connection12([("127.0.0.1", 61613)], vhost="/")',
@@ -135,6 +139,7 @@ SUBSTITUTIONS: dict[str, list[tuple[str, str]]] = {
 #: The broker fixture each mode needs.
 FIXTURES = {
     "rabbitmq": "rabbitmq_stomp",
+    "rabbitmq-cluster": "rabbitmq_cluster",
     "rabbitmq-ws": "rabbitmq_web_stomp",
     "activemq": "activemq_stomp",
 }
