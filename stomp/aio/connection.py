@@ -666,28 +666,29 @@ class Connection:
             self._link.release()
 
     def _deliver(self, frames: list[Frame]) -> None:
-        received = self.session.received
+        # The frames of one read.  MESSAGEs go straight to their subscription's buffer
+        # (the session only tracks deliveries for automatic reconnection, which this
+        # client does not do); each subscription fed is woken once per read.
         subscriptions = self._subscriptions
+        fed: list[Subscription] = []
+        last: Subscription | None = None
         for frame in frames:
-            kind = received(frame)
-            if kind == "message":
+            if frame.cmd == "MESSAGE":
                 headers = frame.headers
                 subscription = subscriptions.get(headers.get("subscription"))  # type: ignore[arg-type]
                 if subscription is None:
                     subscription = self._by_destination(headers.get("destination"))
                     if subscription is None:
-                        log.log(
-                            logging.DEBUG
-                            if headers.get("subscription") in self._left
-                            else logging.WARNING,
-                            "a MESSAGE for no subscription of this connection (subscription "
-                            "%r, destination %r): dropped",
-                            headers.get("subscription"),
-                            headers.get("destination"),
-                        )
+                        self._unrouted(headers)
                         continue
-                subscription._put(frame)
-            elif kind == "receipt":
+                subscription._queue.append(frame)
+                if subscription is not last:
+                    last = subscription
+                    if subscription not in fed:
+                        fed.append(subscription)
+                continue
+            kind = self.session.received(frame)
+            if kind == "receipt":
                 waiter = self._receipts.pop(frame.headers.get("receipt-id"), None)  # type: ignore[arg-type]
                 if waiter is not None and not waiter.done():
                     waiter.set_result(frame)
@@ -699,6 +700,23 @@ class Connection:
                 self._error(frame)
             elif kind is None:
                 log.warning("unexpected frame from the broker: %s", frame.cmd)
+        for subscription in fed:
+            subscription._fed()
+
+    def _unrouted(self, headers: dict[str, Any]) -> None:
+        # A MESSAGE for no subscription: dropped (the broker redelivers unacknowledged
+        # ones when the connection ends).  Said once per subscription id, quietly for the
+        # messages of one this connection left, which may still be on their way.
+        key = headers.get("subscription")
+        if key in self._left:
+            return
+        self._left.add(key)
+        log.warning(
+            "MESSAGEs for no subscription of this connection (subscription %r, destination "
+            "%r): dropped",
+            key,
+            headers.get("destination"),
+        )
 
     def _by_destination(self, destination: str | None) -> Subscription | None:
         # STOMP 1.0 MESSAGEs of a subscription without an id name only the destination.

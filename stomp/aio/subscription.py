@@ -164,9 +164,12 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Message:
-        if not self._queue:
+        queue = self._queue
+        if not queue:
             await self._wait()
-        return self._take()
+        if self._holding:
+            self._release()
+        return Message(self, queue.popleft())
 
     async def _wait(self) -> None:
         while not self._queue:
@@ -178,21 +181,24 @@ class Subscription:
             await waiter
 
     def _take(self) -> Message:
-        frame = self._queue.popleft()
-        if self._holding and len(self._queue) <= self.max_buffered // 2:
+        if self._holding:
+            self._release()
+        return Message(self, self._queue.popleft())
+
+    def _release(self) -> None:
+        # Reading was paused for this subscription: resume once half its room is free.
+        if len(self._queue) <= self.max_buffered // 2:
             self._holding = False
             self.connection._release_reading()
-        return Message(self, frame)
 
     # -- fed by the connection ---------------------------------------------------------------
 
-    def _put(self, frame: Frame) -> None:
-        queue = self._queue
-        queue.append(frame)
+    def _fed(self) -> None:
+        # Messages were appended to the buffer: wake the taker; hold reading when full.
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        if len(queue) >= self.max_buffered and not self._holding:
+        if len(self._queue) >= self.max_buffered and not self._holding:
             self._holding = True
             self.connection._hold_reading()
 
