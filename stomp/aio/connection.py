@@ -201,7 +201,7 @@ class Connection:
         self._lost: BaseException | None = None
         self._closing = False
         self._numbers = itertools.count(1)
-        self._left: set[str] = set()
+        self._left: set[Any] = set()
 
     def __repr__(self) -> str:
         where = f"{self.host[0]}:{self.host[1]}" if self.host else "-"
