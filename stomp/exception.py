@@ -18,7 +18,9 @@ class StompException(Exception):
 
 
 class ConnectionClosedException(StompException):
-    """The peer closed the connection (raised and handled inside the transport)."""
+    """The peer closed the connection (raised and handled inside the threaded transport;
+    the asyncio client raises it from the calls and subscriptions the loss ended, with
+    why)."""
 
 
 class NotConnectedException(StompException):
@@ -50,6 +52,20 @@ class ConnectFailedException(StompException):
 
     def __init__(self, *args: Any, frame: Any = None) -> None:
         super().__init__(*args)
+        self.frame = frame
+
+
+class BrokerErrorException(StompException):
+    """The broker answered a frame with an ERROR (the asyncio client raises it from the
+    call that awaited the frame's receipt).
+
+    Attributes:
+        frame: the ERROR frame (its ``message`` header and body say why).
+    """
+
+    def __init__(self, frame: Any) -> None:
+        message = " ".join(str(frame.headers.get("message") or "ERROR frame").split())
+        super().__init__(f"the broker refused {frame.headers.get('receipt-id')!r}: {message}")
         self.frame = frame
 
 

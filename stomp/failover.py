@@ -14,7 +14,7 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from stomp import log as stomp_log
@@ -219,42 +219,30 @@ class HostList:
             ConnectFailedException: no host could be reached.
         """
         self._wakeup.clear()
+        plan = self.plan()
+        if not wanted():
+            raise ConnectFailedException(plan.summary())
+        for step in plan:
+            if isinstance(step, float):
+                log.debug("sleeping for %.1f seconds before attempting reconnect", step)
+                if self._wakeup.wait(step) or not wanted():
+                    break
+                continue
+            try:
+                connection = open_one(step)
+            except errors as exc:
+                plan.failed(step, exc)
+                continue
+            plan.succeeded(step)
+            return connection, step
+        raise ConnectFailedException(plan.summary())
+
+    def plan(self) -> ConnectPlan:
+        """The attempts of one connection, for a driver to carry out (:meth:`connect`
+        here, the asyncio client's own loop): it starts with the host after the one
+        :meth:`skip_last` named, if any."""
         first, self._first = self._first, 0
-        candidates = self.hosts[first:] + self.hosts[:first]
-        limit = self.attempts_max
-        failures = passes = 0
-        last_error: BaseException | None = None
-        while wanted() and (limit == -1 or failures < limit):
-            for host_and_port in candidates:
-                try:
-                    connection = open_one(host_and_port)
-                except errors as exc:
-                    failures += 1
-                    last_error = exc
-                    log.warning(
-                        "could not connect to host %s, port %s: %s",
-                        *host_and_port,
-                        exc,
-                        exc_info=_verbose(),
-                    )
-                    continue
-                self.last = host_and_port
-                log.info("established connection to host %s, port %s", *host_and_port)
-                return connection, host_and_port
-            delay = min(self.sleep_max, self.sleep_initial * (1 + self.sleep_increase) ** passes)
-            if delay < self.sleep_max:
-                passes += 1
-            delay *= 1 + random.random() * self.sleep_jitter
-            if limit != -1 and failures >= limit:
-                break
-            log.debug("sleeping for %.1f seconds before attempting reconnect", delay)
-            if self._wakeup.wait(delay):
-                break
-        hosts = ", ".join(f"{h}:{p}" for h, p in candidates)
-        detail = f": {last_error}" if last_error is not None else ""
-        raise ConnectFailedException(
-            f"could not connect to {hosts} after {failures} attempt(s){detail}"
-        )
+        return ConnectPlan(self, self.hosts[first:] + self.hosts[:first])
 
     def interrupt(self) -> None:
         """End a :meth:`connect` that sleeps between passes."""
@@ -285,6 +273,55 @@ class HostList:
         if params is None and host_and_port in self.derived_from:
             params = self.ssl_params.get(self.derived_from[host_and_port])
         return params
+
+
+class ConnectPlan:
+    """The attempts of one connection through a :class:`HostList`, without I/O.
+
+    Iterating gives, in turn, the host to try next (a ``(host, port)`` tuple) or, after a
+    pass in which every host failed, the seconds to sleep before the next pass (a
+    ``float``); it ends when ``reconnect_attempts_max`` attempts have failed.  The driver
+    reports each attempt with :meth:`failed` or :meth:`succeeded` (and stops iterating on
+    success); :meth:`summary` says what failed, for the exception the driver raises.
+    """
+
+    def __init__(self, hosts: HostList, candidates: list[HostAndPort]) -> None:
+        self._hosts = hosts
+        self.candidates = candidates
+        self.failures = 0
+        self.last_error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[HostAndPort | float]:
+        hosts = self._hosts
+        limit = hosts.attempts_max
+        passes = 0
+        while limit == -1 or self.failures < limit:
+            yield from self.candidates
+            if limit != -1 and self.failures >= limit:
+                return
+            delay = min(hosts.sleep_max, hosts.sleep_initial * (1 + hosts.sleep_increase) ** passes)
+            if delay < hosts.sleep_max:
+                passes += 1
+            yield delay * (1 + random.random() * hosts.sleep_jitter)
+
+    def failed(self, host_and_port: HostAndPort, exc: BaseException) -> None:
+        """An attempt failed (logged as a warning)."""
+        self.failures += 1
+        self.last_error = exc
+        log.warning(
+            "could not connect to host %s, port %s: %s", *host_and_port, exc, exc_info=_verbose()
+        )
+
+    def succeeded(self, host_and_port: HostAndPort) -> None:
+        """An attempt succeeded: the host list's :attr:`HostList.last` is it."""
+        self._hosts.last = host_and_port
+        log.info("established connection to host %s, port %s", *host_and_port)
+
+    def summary(self) -> str:
+        """What failed, as the message of a ``ConnectFailedException``."""
+        hosts = ", ".join(f"{h}:{p}" for h, p in self.candidates)
+        detail = f": {self.last_error}" if self.last_error is not None else ""
+        return f"could not connect to {hosts} after {self.failures} attempt(s){detail}"
 
 
 class FailoverMixin:

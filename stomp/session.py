@@ -145,6 +145,44 @@ def random_id() -> str:
     return str(uuid.uuid4())
 
 
+def refusal_reason(frame: Frame) -> str:
+    """Why an ERROR frame refuses, on one line: its ``message`` header, and the first line
+    of its body when that says more (RabbitMQ: ``Bad CONNECT`` / ``Access refused for
+    user 'guest'`` or ``Virtual host '127.0.0.1' access denied``)."""
+    message = " ".join(str(frame.headers.get("message") or "").split())
+    body = frame.body
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        body = bytes(body).decode("utf-8", "replace")
+    lines = [" ".join(line.split()) for line in str(body or "").splitlines()]
+    first = next((line for line in lines if line), "")
+    if not message:
+        return first or "ERROR frame"
+    if first and first != message:
+        return f"{message} ({first})"
+    return message
+
+
+def refusal_hint(reason: str, vhost: str | None) -> str:
+    """What to add to a refusal's :func:`refusal_reason` when its cause is a common one:
+    RabbitMQ takes the ``host`` header (1.2 sends the host name when no ``vhost`` is
+    given) for the virtual host."""
+    if vhost is None and "virtual host" in reason.lower():
+        return (
+            " - give the virtual host with vhost=... (RabbitMQ's default one: "
+            'vhost="/"; without it the host name is sent as the virtual host)'
+        )
+    return ""
+
+
+def decoding_version(version: str) -> str:
+    """The version whose decoding rules apply to a connection of ``version``.
+
+    STOMP 1.0 has no header escaping, but RabbitMQ escapes 1.0 headers as in 1.1 and
+    stomp.py unescapes them in every version: 1.0 frames are decoded with 1.1's rules (same
+    line ends; undefined escapes kept verbatim).  Outgoing 1.0 headers stay raw."""
+    return "1.1" if version == "1.0" else version
+
+
 class ClientSession:
     """The state and frame rules of one client connection (see the module docstring).
 
@@ -367,6 +405,24 @@ class ClientSession:
         if self.version == "1.0":
             raise ValueError("STOMP 1.0 has no NACK")
         return self._acknowledge(CMD_NACK, id, subscription, transaction, receipt, headers, kw)
+
+    def acknowledge(
+        self,
+        message: Mapping[str, Any],
+        nack: bool = False,
+        transaction: str | None = None,
+        receipt: str | None = None,
+    ) -> Frame:
+        """ACK (or NACK) of a received MESSAGE, given its headers: the header each version
+        acknowledges by (1.2 ``ack``; 1.1 ``message-id`` and ``subscription``; 1.0
+        ``message-id``) is taken from them."""
+        if self.version == "1.2":
+            id, subscription = message.get(HDR_ACK), None
+        else:
+            id = message.get(HDR_MESSAGE_ID)
+            subscription = message.get(HDR_SUBSCRIPTION) if self.version == "1.1" else None
+        method = self.nack if nack else self.ack
+        return method(id, subscription, transaction, receipt)
 
     def _acknowledge(
         self,

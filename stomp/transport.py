@@ -46,7 +46,7 @@ from stomp.exception import (
 from stomp.failover import HOST_LIST_ARGUMENTS, FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
 from stomp.keepalive import KeepaliveSpec
-from stomp.session import ClientSession
+from stomp.session import ClientSession, decoding_version, refusal_hint, refusal_reason
 from stomp.tls import TLSSettings, TLSStream
 from stomp.writer import DEFAULT_HIGH_WATER, DEFAULT_SEND_TIMEOUT, FrameWriter
 
@@ -149,23 +149,6 @@ def is_eol_default(c: bytes) -> bool:
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
-def refusal_reason(frame: Frame) -> str:
-    """Why an ERROR frame refuses, on one line: its ``message`` header, and the first line
-    of its body when that says more (RabbitMQ: ``Bad CONNECT`` / ``Access refused for
-    user 'guest'`` or ``Virtual host '127.0.0.1' access denied``)."""
-    message = " ".join(str(frame.headers.get("message") or "").split())
-    body = frame.body
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        body = bytes(body).decode("utf-8", "replace")
-    lines = [" ".join(line.split()) for line in str(body or "").splitlines()]
-    first = next((line for line in lines if line), "")
-    if not message:
-        return first or "ERROR frame"
-    if first and first != message:
-        return f"{message} ({first})"
-    return message
-
-
 def _not_stomp(data: bytes, error: Exception | None) -> str:
     # Why the first bytes of a connection were not STOMP, for the error connect() raises.
     if data.startswith(b"HTTP/"):
@@ -184,13 +167,6 @@ def _shorten_frame(data: bytes) -> bytes:
     if len(data) <= limit:
         return data
     return data[:limit] + b"... (+%d more bytes)" % (len(data) - limit)
-
-
-def _decoding_rules(version: str) -> str:
-    # STOMP 1.0 has no header escaping, but RabbitMQ escapes 1.0 headers as in 1.1 and
-    # stomp.py unescapes them in every version: 1.0 frames are decoded with 1.1's rules
-    # (same line ends; undefined escapes kept verbatim).  Outgoing 1.0 headers stay raw.
-    return "1.1" if version == "1.0" else version
 
 
 class BaseTransport(ListenerDispatch):
@@ -430,11 +406,7 @@ class BaseTransport(ListenerDispatch):
                     refusal_reason(refusal) if refusal is not None else self._error_message or ""
                 )
                 text = f"{self._describe_peer()} refused the connection: {reason}"
-                if self.vhost is None and "virtual host" in reason.lower():
-                    text += (
-                        " - give the virtual host with vhost=... (RabbitMQ's default one: "
-                        'vhost="/"; without it the host name is sent as the virtual host)'
-                    )
+                text += refusal_hint(reason, self.vhost)
                 raise ConnectFailedException(text, frame=refusal)
             if not self.running or not self.connected:
                 because = self._ended_because
@@ -477,7 +449,7 @@ class BaseTransport(ListenerDispatch):
             generation = self._generation
             self.notified_on_disconnect = False
             self._decoder = FrameDecoder(
-                _decoding_rules(self.version), auto_decode=self.auto_decode
+                decoding_version(self.version), auto_decode=self.auto_decode
             )
             self.last_received = self.last_sent = time.monotonic()
             self._io_exited = threading.Event()

@@ -1,0 +1,236 @@
+"""Subscriptions of the asyncio client and the messages taken from them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from stomp.codec import Frame
+from stomp.exception import ConnectionClosedException
+
+if TYPE_CHECKING:
+    from stomp.aio.connection import Connection, Transaction
+
+__all__ = ["Message", "Subscription"]
+
+
+class Message:
+    """A message received on a :class:`Subscription`.
+
+    Attributes:
+        frame: the MESSAGE frame.
+        headers: its headers.
+        body: its body (``str``; ``bytes`` with ``auto_decode=False``).
+        subscription: the subscription it came on.
+    """
+
+    __slots__ = ("body", "frame", "headers", "subscription")
+
+    def __init__(self, subscription: Subscription, frame: Frame) -> None:
+        self.subscription = subscription
+        self.frame = frame
+        self.headers: dict[str, Any] = frame.headers
+        self.body: Any = frame.body
+
+    def __repr__(self) -> str:
+        return f"Message({self.message_id!r}, {self.destination!r})"
+
+    @property
+    def destination(self) -> str | None:
+        """The ``destination`` header."""
+        return self.headers.get("destination")
+
+    @property
+    def message_id(self) -> str | None:
+        """The ``message-id`` header."""
+        return self.headers.get("message-id")
+
+    async def ack(
+        self,
+        transaction: str | Transaction | None = None,
+        receipt: bool = False,
+        timeout: float | None = None,
+    ) -> None:
+        """Acknowledge it (``client`` mode: it and every earlier message of the
+        subscription), with the headers of the connection's STOMP version.
+
+        Args:
+            transaction: the transaction (or its id) the ACK belongs to.
+            receipt: wait for the broker's RECEIPT of the ACK.
+            timeout: seconds to wait (default: the connection's ``timeout``).
+
+        Raises:
+            ValueError: the subscription acknowledges automatically.
+            NotConnectedException: the connection it came on is gone: nothing was
+                acknowledged, and the broker delivers the message again.
+        """
+        await self.subscription.connection.ack(self, transaction, receipt, timeout)
+
+    async def nack(
+        self,
+        transaction: str | Transaction | None = None,
+        receipt: bool = False,
+        timeout: float | None = None,
+    ) -> None:
+        """Refuse it (STOMP 1.1 and 1.2; arguments as :meth:`ack`).  What then is the
+        broker's: RabbitMQ and the embedded broker deliver it again, ActiveMQ sends it to
+        its dead-letter queue."""
+        await self.subscription.connection.nack(self, transaction, receipt, timeout)
+
+
+class Subscription:
+    """The messages of one SUBSCRIBE, made by :meth:`Connection.subscribe
+    <stomp.aio.Connection.subscribe>`: take them with ``async for``, :meth:`get` or
+    :meth:`get_nowait`.
+
+    An ``async with`` block unsubscribes when it ends.  Iteration ends when the
+    subscription is unsubscribed or the connection disconnected by the application, after
+    the messages already received; when the connection is lost it raises
+    :class:`~stomp.exception.ConnectionClosedException` (saying why) once those are taken.
+
+    At most ``max_buffered`` messages wait here: past that, the connection stops reading
+    until the application takes some (flow control for ``ack="auto"`` subscriptions, which
+    the broker does not bound).
+
+    Attributes:
+        connection: the connection.
+        id: the subscription id.
+        destination: where the messages come from.
+        ack: the ack mode.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        id: str,
+        destination: str,
+        ack: str,
+        max_buffered: int,
+    ) -> None:
+        self.connection = connection
+        self.id = id
+        self.destination = destination
+        self.ack = ack
+        self.max_buffered = max_buffered
+        self._queue: deque[Frame] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended: BaseException | None = None  # StopAsyncIteration or why it was lost
+        self._holding = False
+        self._link: Any = None  # the connection's link it was made on
+
+    def __repr__(self) -> str:
+        return f"Subscription({self.id!r}, {self.destination!r}, ack={self.ack!r})"
+
+    @property
+    def active(self) -> bool:
+        """Whether messages may still come (not unsubscribed, connection not ended)."""
+        return self._ended is None
+
+    @property
+    def buffered(self) -> int:
+        """How many received messages wait to be taken."""
+        return len(self._queue)
+
+    # -- taking messages ---------------------------------------------------------------------
+
+    async def get(self, timeout: float | None = None) -> Message:
+        """The next message, waiting for one at most ``timeout`` seconds (``None``: as
+        long as it takes).
+
+        Raises:
+            asyncio.TimeoutError: none came in time (:class:`TimeoutError` from 3.11).
+            StopAsyncIteration: the subscription ended (unsubscribed, or disconnected).
+            ConnectionClosedException: the connection was lost.
+        """
+        if not self._queue:
+            if timeout is None:
+                await self._wait()
+            else:
+                await asyncio.wait_for(self._wait(), timeout)
+        return self._take()
+
+    def get_nowait(self) -> Message | None:
+        """The next message already received, or ``None``.  (At the end of the
+        subscription it raises as :meth:`get` does.)"""
+        if not self._queue:
+            if self._ended is not None:
+                raise self._ended.with_traceback(None)
+            return None
+        return self._take()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        if not self._queue:
+            await self._wait()
+        return self._take()
+
+    async def _wait(self) -> None:
+        while not self._queue:
+            if self._ended is not None:
+                raise self._ended.with_traceback(None)
+            waiter = self._waiter
+            if waiter is None or waiter.done():
+                waiter = self._waiter = asyncio.get_running_loop().create_future()
+            await waiter
+
+    def _take(self) -> Message:
+        frame = self._queue.popleft()
+        if self._holding and len(self._queue) <= self.max_buffered // 2:
+            self._holding = False
+            self.connection._release_reading()
+        return Message(self, frame)
+
+    # -- fed by the connection ---------------------------------------------------------------
+
+    def _put(self, frame: Frame) -> None:
+        queue = self._queue
+        queue.append(frame)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if len(queue) >= self.max_buffered and not self._holding:
+            self._holding = True
+            self.connection._hold_reading()
+
+    def _end(self, reason: BaseException) -> None:
+        # No more messages: those buffered are still taken, then ``reason`` is raised.
+        if self._ended is None:
+            self._ended = reason
+        if self._holding:
+            self._holding = False
+            self.connection._release_reading()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- leaving -----------------------------------------------------------------------------
+
+    async def unsubscribe(self, receipt: bool = False, timeout: float | None = None) -> None:
+        """UNSUBSCRIBE (nothing to do if the subscription or its connection ended).
+        Messages already received stay to be taken; then iteration ends.
+
+        Args:
+            receipt: wait for the broker's RECEIPT of the UNSUBSCRIBE.
+            timeout: seconds to wait (default: the connection's ``timeout``).
+        """
+        if self._ended is not None:
+            return
+        await self.connection._unsubscribe(self, receipt, timeout)
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.unsubscribe()
+        except ConnectionClosedException:
+            pass  # the connection went meanwhile: nothing left to leave
