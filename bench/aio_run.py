@@ -407,8 +407,35 @@ def results_markdown(header: str, body: str) -> str:
         "window; CPU/msg is the client worker's process CPU time (all threads) per message; "
         "peak RSS is the worker's `ru_maxrss`. The libraries take turns trial by trial, and "
         "every ratio is the median of the per-round ratios (min–max in brackets).\n\n"
-        f"{header}\n\n{body}"
+        f"{header}\n\n{body}\n{NOTES}"
     )
+
+
+NOTES = """\
+Notes on what each library could do here:
+
+* **N differs by library.** stompman and aiostomp parse every received frame byte by byte
+  (a few milliseconds per 64 KiB message), so they get fewer messages per trial where the
+  same N would take them many seconds; their time per message does not depend on N. The N
+  of each library is in the first table.
+* **aiostomp has no receipts** in its public API (a `RECEIPT` is logged as "Unhandled
+  frame" and dropped) and its `connect()` returns before `CONNECTED`. For `send-*` the
+  worker adds a `RECEIPT` handler to its reader's private table of frame handlers
+  (`StompReader.handlers_map`) and waits for `CONNECTED` through the same table before the
+  clock starts; the frames are sent by aiostomp's own `send()`. Its `send()` writes without
+  back-pressure (the whole burst waits in the transport's buffer: hence its peak RSS in
+  `send-64k`). It asks for STOMP 1.1 only; the peer answers in 1.2 as it does everyone.
+* **stompman** speaks 1.2 only and sends heart-beats at the interval the server asks for
+  whatever its own setting, in a loop without pause when the server asks for none
+  (`heart-beat:x,0`); it runs with its default `Heartbeat(1000, 1000)` and the peer asks
+  for one a second. It hands each message to a task of its own.
+* **Counts.** The last SEND of each send trial carries `expect-frames: N`; the sink answers
+  with an `ERROR` instead of the `RECEIPT` if it counted another number, which every
+  library turns into an error (stomp-ng asyncio: `BrokerErrorException`; stompman:
+  `SendReceiptError`). Neither stomp-ng asyncio's `send(receipt=True)` nor stompman's
+  `send(receipt_timeout=...)` returns the `RECEIPT`; for the two others the worker also
+  checks its `frames` header.
+"""
 
 
 def main() -> None:
