@@ -3,8 +3,8 @@ stomp-ng's threaded client, in one run.
 
 Run with the project's interpreter, from anywhere::
 
-    python bench/aio_run.py                  # full run: 11 rounds per scenario, about 4 minutes
-    python bench/aio_run.py --quick          # 3 rounds, half the messages: about 1 minute
+    python bench/aio_run.py                  # full run: 11 rounds per scenario, about 2 minutes
+    python bench/aio_run.py --quick          # 3 rounds, half the messages: about 25 seconds
     python bench/aio_run.py --scenarios recv-100 send-100 --rounds 5
     python bench/aio_run.py --no-write       # print only
 
