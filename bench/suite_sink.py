@@ -5,7 +5,10 @@ Shared by ``suite_server.py`` (the loopback server process, one thread per conne
 worker's own process).  Standard library only, so that both libraries' workers can import
 it (never imported by the library):
 
-* ``CONNECT``/``STOMP`` is answered with ``CONNECTED`` (1.2, no heart-beats);
+* ``CONNECT``/``STOMP`` is answered with ``CONNECTED`` (1.2); the sink sends no heart-beats
+  and asks for the client's own offer (``heart-beat:0,<cx>`` for a client's ``<cx>,<cy>``,
+  ``0,0`` for a client that offers none), so a client that must send heart-beats sends them
+  at the rate it chose (their EOLs are skipped between frames);
 * ``SEND`` frames are counted, each frame's end found through its ``content-length`` header
   (or the NUL when there is none);
 * any frame with a ``receipt`` header gets its ``RECEIPT`` (with a ``frames`` header: the
@@ -13,8 +16,12 @@ it (never imported by the library):
   the client learns that the sink has all of its frames;
 * ``SUBSCRIBE`` to ``/queue/throttle/<bytes per second>`` makes the sink a slow reader from
   then on: reads of at most 64 KiB, paced (by sleeping) to that average rate;
-* ``SUBSCRIBE`` to ``/queue/blast/<body bytes>/<count>`` calls ``blast(body, count)`` for
-  the bytes to write back, when the caller gives one (the server process does);
+* ``SUBSCRIBE`` to ``/queue/blast/<body bytes>/<count>`` calls ``blast(body, count, id)``
+  (``id``: the SUBSCRIBE's) for the pieces of bytes to write back, when the caller gives one
+  (the server process does);
+* a frame with a ``receipt`` and an ``expect-frames`` header gets an ``ERROR`` (with
+  ``receipt-id``) instead of its ``RECEIPT`` when the count differs, so a client library that
+  hides the receipt's headers still learns of a shortfall;
 * ``DISCONNECT`` (after its receipt) ends the connection.
 """
 
@@ -22,9 +29,12 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-CONNECTED = b"CONNECTED\nversion:1.2\nheart-beat:0,0\nserver:bench-suite\n\n\0"
+# blast(body bytes, count, subscription id) -> the pieces of bytes to write, in order
+Blaster = Callable[[int, int, str], Iterable[bytes]]
+
+CONNECTED = "CONNECTED\nversion:1.2\nheart-beat:0,{}\nserver:bench-suite\n\n\0"
 READ = 262144  # bytes per recv() at full speed
 THROTTLED_READ = 65536  # bytes per recv() when throttled
 
@@ -59,7 +69,7 @@ class Throttle:
         return data
 
 
-def serve(conn: socket.socket, blast: Callable[[int, int], bytes] | None = None) -> None:
+def serve(conn: socket.socket, blast: Blaster | None = None) -> None:
     """Read frames from one client until it disconnects or closes."""
     buf = bytearray()
     pos = 0
@@ -108,27 +118,41 @@ def serve(conn: socket.socket, blast: Callable[[int, int], bytes] | None = None)
                     continue
             headers = _headers(header_block)
             if command in (b"CONNECT", b"STOMP"):
-                conn.sendall(CONNECTED)
+                conn.sendall(CONNECTED.format(_client_beat(headers)).encode())
                 continue
             if command == b"SUBSCRIBE":
                 parts = headers.get("destination", "").split("/")
                 if len(parts) == 5 and parts[2] == "blast" and blast is not None:
-                    conn.sendall(blast(int(parts[3]), int(parts[4])))
+                    for piece in blast(int(parts[3]), int(parts[4]), headers.get("id", "")):
+                        conn.sendall(piece)
                 elif len(parts) == 4 and parts[2] == "throttle":
                     recv = Throttle(conn, int(parts[3])).recv
             receipt = headers.get("receipt")
             if receipt is not None:
-                conn.sendall(f"RECEIPT\nreceipt-id:{receipt}\nframes:{sent_frames}\n\n\0".encode())
+                expected = headers.get("expect-frames")
+                if expected is not None and int(expected) != sent_frames:
+                    reply = f"ERROR\nreceipt-id:{receipt}\nmessage:counted {sent_frames} SEND frames, not {expected}\n\n\0"
+                else:
+                    reply = f"RECEIPT\nreceipt-id:{receipt}\nframes:{sent_frames}\n\n\0"
+                conn.sendall(reply.encode())
             if command == b"DISCONNECT":
                 return
 
 
-def serve_quietly(conn: socket.socket, blast: Callable[[int, int], bytes] | None = None) -> None:
+def serve_quietly(conn: socket.socket, blast: Blaster | None = None) -> None:
     """``serve()``, a connection reset or a timeout ending it without a traceback."""
     try:
         serve(conn, blast)
     except OSError:
         pass
+
+
+def _client_beat(headers: dict[str, str]) -> int:
+    """The client's offer to send heart-beats (``cx`` of its ``heart-beat``), 0 if none."""
+    try:
+        return max(0, int(headers.get("heart-beat", "0,0").split(",")[0]))
+    except ValueError:
+        return 0
 
 
 def _fill(recv: Callable[[int], bytes], buf: bytearray, size: int) -> bool:
