@@ -21,6 +21,8 @@ from stomp.exception import ConnectionClosedException, FrameError
 
 #: Frames written in one turn of the loop are joined up to this many bytes, then written.
 FLUSH_BYTES: Final = 256 * 1024
+#: Frames this large are written on their own, at once.
+LARGE_WRITE: Final = 32 * 1024
 
 
 class Link(asyncio.Protocol):
@@ -104,6 +106,13 @@ class Link(asyncio.Protocol):
         it is written on the loop's next turn, or at once past :data:`FLUSH_BYTES`."""
         if self.closed:
             raise ConnectionClosedException("the connection is closed")
+        if len(data) >= LARGE_WRITE and self.transport is not None:
+            # A large frame is not copied into a joined write: what is queued goes first,
+            # then the frame as it is.
+            self.flush()
+            self.transport.write(data)
+            self.last_sent = self._loop.time()
+            return
         out = self._out
         out.append(data)
         self._out_size += len(data)

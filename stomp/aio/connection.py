@@ -70,9 +70,9 @@ class Transaction:
     def __str__(self) -> str:
         return self.id
 
-    async def send(self, destination: str, body: Any = "", **kwargs: Any) -> None:
+    async def send(self, destination: str, body: Any = "", **kwargs: Any) -> Frame | None:
         """:meth:`Connection.send` in this transaction."""
-        await self.connection.send(destination, body, transaction=self, **kwargs)
+        return await self.connection.send(destination, body, transaction=self, **kwargs)
 
     async def commit(self, receipt: bool = False, timeout: float | None = None) -> None:
         """COMMIT (see :meth:`Connection.commit`)."""
@@ -351,7 +351,9 @@ class Connection:
         self.session.sent(frame)
         link.write(data)
 
-    async def _transmit(self, frame: Frame, receipt: bool | str, timeout: float | None) -> None:
+    async def _transmit(
+        self, frame: Frame, receipt: bool | str, timeout: float | None
+    ) -> Frame | None:
         # Write ``frame`` whole before any await (so that a cancelled caller never leaves
         # half a frame), then wait for its receipt or for room in the write buffer.
         link = self._require_link()
@@ -359,8 +361,8 @@ class Connection:
             self._write(link, frame)
             if not link.writable:
                 await asyncio.wait_for(link.drain(), self._timeout(timeout))
-            return
-        await self._await_receipt(link, frame, receipt, timeout)
+            return None
+        return await self._await_receipt(link, frame, receipt, timeout)
 
     async def _await_receipt(
         self, link: Link, frame: Frame, receipt: bool | str, timeout: float | None
@@ -393,7 +395,7 @@ class Connection:
         receipt: bool | str = False,
         timeout: float | None = None,
         **keyword_headers: Any,
-    ) -> None:
+    ) -> Frame | None:
         """SEND a message.
 
         The frame is queued whole before this awaits anything: a caller cancelled while
@@ -410,6 +412,9 @@ class Connection:
                 then the broker has the message.
             timeout: seconds to wait (default: the connection's ``timeout``).
 
+        Returns:
+            The RECEIPT frame when ``receipt`` was asked for, else ``None``.
+
         Raises:
             NotConnectedException: not connected.
             BrokerErrorException: the broker answered the receipt with an ERROR.
@@ -421,7 +426,7 @@ class Connection:
         )
         if transaction is not None:
             frame.headers["transaction"] = str(transaction)
-        await self._transmit(frame, receipt, timeout)
+        return await self._transmit(frame, receipt, timeout)
 
     async def subscribe(
         self,
@@ -767,7 +772,7 @@ class Connection:
                 link.abort(
                     ConnectionClosedException(
                         f"no heart-beat from the broker for {silent:.1f} s "
-                        f"(expected every {receive / self.session.heart_beat_receive_scale} s)"
+                        f"(expected every {receive / self.session.heart_beat_receive_scale:.3g} s)"
                     )
                 )
                 return
