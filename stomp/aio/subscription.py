@@ -16,23 +16,31 @@ if TYPE_CHECKING:
 __all__ = ["Message", "Subscription"]
 
 
-class Message:
-    """A message received on a :class:`Subscription`.
+class Message(Frame):
+    """A message received on a :class:`Subscription`: the MESSAGE frame itself (a
+    :class:`~stomp.codec.Frame`: ``cmd``, ``headers``, ``body`` -- ``str``, or ``bytes``
+    with ``auto_decode=False`` -- and ``original_headers``), given the subscription it came
+    on and the calls that answer it.
 
     Attributes:
-        frame: the MESSAGE frame.
-        headers: its headers.
-        body: its body (``str``; ``bytes`` with ``auto_decode=False``).
         subscription: the subscription it came on.
     """
 
-    __slots__ = ("body", "frame", "headers", "subscription")
+    subscription: Subscription
 
-    def __init__(self, subscription: Subscription, frame: Frame) -> None:
-        self.subscription = subscription
-        self.frame = frame
-        self.headers: dict[str, Any] = frame.headers
-        self.body: Any = frame.body
+    @classmethod
+    def _of(cls, frame: Frame, subscription: Subscription) -> Message:
+        # The decoder made a Frame; it becomes the Message in place (no second object per
+        # message: this is the receive path's hot spot).
+        frame.__class__ = cls
+        message: Message = frame  # type: ignore[assignment]
+        message.subscription = subscription
+        return message
+
+    @property
+    def frame(self) -> Frame:
+        """The frame (the message itself)."""
+        return self
 
     def __repr__(self) -> str:
         return f"Message({self.message_id!r}, {self.destination!r})"
@@ -169,7 +177,10 @@ class Subscription:
             await self._wait()
         if self._holding:
             self._release()
-        return Message(self, queue.popleft())
+        message: Any = queue.popleft()  # (Message._of, inline: the receive path's hot spot)
+        message.__class__ = Message
+        message.subscription = self
+        return message
 
     async def _wait(self) -> None:
         while not self._queue:
@@ -183,7 +194,7 @@ class Subscription:
     def _take(self) -> Message:
         if self._holding:
             self._release()
-        return Message(self, self._queue.popleft())
+        return Message._of(self._queue.popleft(), self)
 
     def _release(self) -> None:
         # Reading was paused for this subscription: resume once half its room is free.
