@@ -126,11 +126,10 @@ class Connection:
         max_buffered: messages a subscription keeps before the connection stops reading
             (see :class:`~stomp.aio.Subscription`).
         with_connect_command: send CONNECT rather than STOMP (1.1, 1.2).
-        reconnect_sleep_initial, reconnect_sleep_increase, reconnect_sleep_jitter,
-            reconnect_sleep_max, reconnect_attempts_max: the retries of :meth:`connect`
-            (as the threaded connections': after a pass in which every host failed, sleep
-            with back-off and jitter; give up after ``reconnect_attempts_max`` failed
-            attempts, ``-1`` never).
+        reconnect_sleep_initial: the retries of :meth:`connect`, as the threaded
+            connections' (``reconnect_sleep_*``, ``reconnect_attempts_max``): after a pass
+            in which every host failed, sleep with back-off and jitter; give up after
+            ``reconnect_attempts_max`` failed attempts (``-1``: never).
 
     Attributes:
         session: the :class:`~stomp.session.ClientSession` (state, subscriptions ...).

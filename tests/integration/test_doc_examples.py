@@ -79,6 +79,11 @@ HOW: dict[tuple[str, str], str] = {
         "docs/messaging.rst",
         'conn = stomp.Connection12([("127.0.0.1", 61613)], vhost="/")',
     ): "rabbitmq",
+    ("docs/asyncio.rst", "async def main():"): "rabbitmq",
+    ("docs/asyncio.rst", "async def transfer():"): "rabbitmq",
+    ("docs/asyncio.rst", 'context = ssl.create_default_context(cafile="ca.pem")'): (
+        "compile: needs the reader's broker.example host, its CA and client certificate files"
+    ),
     ("docs/adapters.rst", "class Printer(stomp.ConnectionListener):"): "rabbitmq-ws",
     (
         "docs/adapters.rst",
