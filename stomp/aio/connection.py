@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import logging
 import ssl as _ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 
@@ -44,6 +44,10 @@ from stomp.session import (
 __all__ = ["Connection", "Transaction"]
 
 log = logging.getLogger("stomp.py")
+
+#: How many ids of subscriptions left (or unknown) are remembered, to drop their messages
+#: quietly.
+_LEFT_LIMIT: Final = 1000
 
 #: The seconds any await of the connection waits by default.
 DEFAULT_TIMEOUT: Final = 10.0
@@ -94,7 +98,10 @@ class Transaction:
         if exc_type is None:
             await self.commit(receipt=True)
         elif self.connection.connected:
-            await self.abort()
+            try:
+                await self.abort()
+            except StompException as abort_failed:  # the block's own exception matters more
+                log.debug("ABORT of %s failed: %s", self.id, abort_failed)
 
 
 class Connection:
@@ -191,7 +198,7 @@ class Connection:
         self.with_connect_command = with_connect_command
         self.host: HostAndPort | None = None
         self.error: Frame | None = None
-        self.on_error: Any = None
+        self.on_error: Callable[[Frame], object] | None = None
         self._link: Link | None = None
         self._connected: asyncio.Future[Frame] | None = None
         self._receipts: dict[str, asyncio.Future[Frame]] = {}
@@ -200,7 +207,7 @@ class Connection:
         self._lost: BaseException | None = None
         self._closing = False
         self._numbers = itertools.count(1)
-        self._left: set[Any] = set()
+        self._left: dict[Any, None] = {}
 
     def __repr__(self) -> str:
         where = f"{self.host[0]}:{self.host[1]}" if self.host else "-"
@@ -472,10 +479,19 @@ class Connection:
         self._subscriptions[subscription.id] = subscription  # before any message can come
         try:
             await self._transmit(frame, receipt, timeout)
-        except BaseException:
-            if not receipt:
-                self._subscriptions.pop(subscription.id, None)
-                subscription._end(StopAsyncIteration())
+        except BaseException as exc:
+            # The caller gets no subscription: none is left behind.  If the SUBSCRIBE went
+            # out (its receipt timed out, or the wait was cancelled), an UNSUBSCRIBE
+            # follows it, written at once (no await).
+            self._subscriptions.pop(subscription.id, None)
+            subscription._end(StopAsyncIteration())
+            if (
+                subscription.id in self.session.subscriptions
+                and not isinstance(exc, BrokerErrorException)
+                and self.connected
+            ):
+                (leave,) = self.session.unsubscribe(id=subscription.id)
+                self._write(link, leave)
             raise
         return subscription
 
@@ -484,7 +500,7 @@ class Connection:
     ) -> None:
         self._subscriptions.pop(subscription.id, None)
         subscription._end(StopAsyncIteration())
-        self._left.add(subscription.id)  # its messages on their way are dropped quietly
+        self._leave(subscription.id)  # its messages on their way are dropped quietly
         if subscription._link is not self._link or not self.connected:
             return
         (frame,) = self.session.unsubscribe(id=subscription.id)
@@ -714,13 +730,20 @@ class Connection:
         key = headers.get("subscription")
         if key in self._left:
             return
-        self._left.add(key)
+        self._leave(key)
         log.warning(
             "MESSAGEs for no subscription of this connection (subscription %r, destination "
             "%r): dropped",
             key,
             headers.get("destination"),
         )
+
+    def _leave(self, subscription_id: Any) -> None:
+        # Remember (a bounded number of) the subscription ids whose messages are dropped.
+        left = self._left
+        left[subscription_id] = None
+        if len(left) > _LEFT_LIMIT:
+            del left[next(iter(left))]
 
     def _by_destination(self, destination: str | None) -> Subscription | None:
         # STOMP 1.0 MESSAGEs of a subscription without an id name only the destination.

@@ -383,9 +383,7 @@ async def test_1_0_messages_without_subscription_header_go_by_destination(
     async with _conn(broker, version=version) as conn:
         sub = await conn.subscribe("/queue/plain")
         await in_thread(broker.last.wait_for_frame, "SUBSCRIBE")
-        broker.last.send_frame(
-            "MESSAGE", {"destination": "/queue/plain", "message-id": "m1"}, "hi"
-        )
+        broker.last.send_frame("MESSAGE", {"destination": "/queue/plain", "message-id": "m1"}, "hi")
         assert (await sub.get(timeout=5)).body == "hi"
 
 
@@ -418,9 +416,7 @@ async def test_ipv6_loopback(make_broker: Callable[..., Any]) -> None:
 
 
 @aio_test
-async def test_tls(
-    make_broker: Callable[..., Any], server_tls: ssl.SSLContext, ca: Any
-) -> None:
+async def test_tls(make_broker: Callable[..., Any], server_tls: ssl.SSLContext, ca: Any) -> None:
     broker = make_broker(tls_context=server_tls)
     context = ssl.create_default_context()
     ca.configure_trust(context)
@@ -432,3 +428,32 @@ async def test_tls(
     conn = _conn(broker, ssl=untrusting, reconnect_attempts_max=1)
     with pytest.raises(ConnectFailedException, match="CERTIFICATE_VERIFY_FAILED"):
         await conn.connect()
+
+
+@aio_test
+async def test_a_subscribe_that_raises_leaves_no_subscription(
+    make_broker: Callable[..., Any],
+) -> None:
+    broker = make_broker(answer_receipts=False)
+    conn = _conn(broker, timeout=0.3)
+    await conn.connect()
+    with pytest.raises(asyncio.TimeoutError):
+        await conn.subscribe("/queue/a", id="s1", receipt=True)
+    unsubscribe = await in_thread(broker.last.wait_for_frame, "UNSUBSCRIBE")
+    assert unsubscribe.headers["id"] == "s1"
+    assert not conn._subscriptions and "s1" not in conn.session.subscriptions
+    await conn.disconnect(timeout=0.2)
+
+
+@aio_test
+async def test_a_failing_abort_does_not_hide_the_blocks_exception(broker: FakeBroker) -> None:
+    async with _conn(broker) as conn:
+        tx = await conn.begin("t-1")
+
+        async def abort_fails(*args: Any, **kwargs: Any) -> None:
+            raise NotConnectedException("gone")
+
+        conn.abort = abort_fails  # type: ignore[method-assign]
+        with pytest.raises(KeyError):
+            async with tx:
+                raise KeyError("the block's own")
