@@ -28,15 +28,6 @@ class Message(Frame):
 
     subscription: Subscription
 
-    @classmethod
-    def _of(cls, frame: Frame, subscription: Subscription) -> Message:
-        # The decoder made a Frame; it becomes the Message in place (no second object per
-        # message: this is the receive path's hot spot).
-        frame.__class__ = cls
-        message: Message = frame  # type: ignore[assignment]
-        message.subscription = subscription
-        return message
-
     @property
     def frame(self) -> Frame:
         """The frame (the message itself)."""
@@ -177,7 +168,9 @@ class Subscription:
             await self._wait()
         if self._holding:
             self._release()
-        message: Any = queue.popleft()  # (Message._of, inline: the receive path's hot spot)
+        # The decoder made a Frame: it becomes the Message in place, given its subscription
+        # (no second object per message: this is the receive path's hot spot).
+        message: Message = queue.popleft()  # type: ignore[assignment]
         message.__class__ = Message
         message.subscription = self
         return message
@@ -194,7 +187,10 @@ class Subscription:
     def _take(self) -> Message:
         if self._holding:
             self._release()
-        return Message._of(self._queue.popleft(), self)
+        message: Message = self._queue.popleft()  # type: ignore[assignment]
+        message.__class__ = Message  # (as in __anext__)
+        message.subscription = self
+        return message
 
     def _release(self) -> None:
         # Reading was paused for this subscription: resume once half its room is free.

@@ -16,6 +16,7 @@ from typing import Any
 from typing_extensions import assert_type
 
 import stomp
+import stomp.aio
 from stomp.adapter.ws import WSStompConnection
 from stomp.connect import StompConnection10, StompConnection11, StompConnection12
 from stomp.exception import ConnectFailedException, SendTimeoutException
@@ -108,3 +109,26 @@ def listeners(conn: stomp.Connection12, *args: Any) -> None:
     waiting.wait_on_receipt()
     stats = stomp.StatsListener()
     assert_type(stats.errors, int)
+
+
+async def asyncio_client() -> None:
+    context = ssl.create_default_context()
+    async with stomp.aio.Connection(
+        [("127.0.0.1", 61613)], vhost="/", heartbeats=(1000, 1000), ssl=context, timeout=5.0
+    ) as conn:
+        assert_type(conn, stomp.aio.Connection)
+        assert_type(await conn.send("/queue/a", "x", receipt=True), Frame | None)
+        sub = await conn.subscribe("/queue/a", ack="client-individual", prefetch=10)
+        assert_type(sub, stomp.aio.Subscription)
+        async for message in sub:
+            assert_type(message, stomp.aio.Message)
+            assert_type(message.headers, dict[str, Any])
+            await message.ack()
+            break
+        assert_type(await sub.get(timeout=1.0), stomp.aio.Message)
+        assert_type(sub.get_nowait(), stomp.aio.Message | None)
+        async with await conn.begin() as tx:
+            assert_type(tx, stomp.aio.Transaction)
+            await tx.send("/queue/b", b"bytes")
+        await conn.send("/queue/a", "x", timeout="soon")  # type: ignore[arg-type]
+        await conn.subscribe("/queue/a", prefetch="ten")  # type: ignore[arg-type]
