@@ -192,7 +192,7 @@ async def test_failover_goes_to_the_next_host_then_gives_up_with_back_off(
 async def test_a_broker_that_never_answers_connect(make_broker: Callable[..., Any]) -> None:
     silent = make_broker(connect_reply="silent")
     conn = _conn(silent, timeout=0.3, reconnect_attempts_max=1)
-    with pytest.raises(ConnectFailedException, match="no CONNECTED within 0.3 s"):
+    with pytest.raises(ConnectFailedException, match=r"no CONNECTED within 0\.3 s"):
         await conn.connect()
     assert await in_thread(silent.last.wait_peer_closed)
 
