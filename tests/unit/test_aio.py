@@ -383,9 +383,7 @@ async def test_1_0_messages_without_subscription_header_go_by_destination(
     async with _conn(broker, version=version) as conn:
         sub = await conn.subscribe("/queue/plain")
         await in_thread(broker.last.wait_for_frame, "SUBSCRIBE")
-        broker.last.send_frame(
-            "MESSAGE", {"destination": "/queue/plain", "message-id": "m1"}, "hi"
-        )
+        broker.last.send_frame("MESSAGE", {"destination": "/queue/plain", "message-id": "m1"}, "hi")
         assert (await sub.get(timeout=5)).body == "hi"
 
 
@@ -418,9 +416,7 @@ async def test_ipv6_loopback(make_broker: Callable[..., Any]) -> None:
 
 
 @aio_test
-async def test_tls(
-    make_broker: Callable[..., Any], server_tls: ssl.SSLContext, ca: Any
-) -> None:
+async def test_tls(make_broker: Callable[..., Any], server_tls: ssl.SSLContext, ca: Any) -> None:
     broker = make_broker(tls_context=server_tls)
     context = ssl.create_default_context()
     ca.configure_trust(context)
