@@ -199,6 +199,7 @@ class Connection:
         self.host: HostAndPort | None = None
         self.error: Frame | None = None
         self.on_error: Callable[[Frame], object] | None = None
+        self._last_error: Frame | None = None  # any ERROR, also one answering a receipt
         self._link: Link | None = None
         self._connected: asyncio.Future[Frame] | None = None
         self._receipts: dict[str, asyncio.Future[Frame]] = {}
@@ -310,7 +311,7 @@ class Connection:
         self._lost = None
         self._closing = False
         self._left.clear()
-        self.error = None
+        self.error = self._last_error = None
         try:
             await loop.create_connection(
                 lambda: link,
@@ -666,8 +667,8 @@ class Connection:
             self._end(StopAsyncIteration())
             return
         why = str(exc) if exc is not None else "the broker closed the connection"
-        if self.error is not None:
-            why += f" after an ERROR: {refusal_reason(self.error)}"
+        if self._last_error is not None:
+            why += f" after an ERROR: {refusal_reason(self._last_error)}"
         lost = ConnectionClosedException(f"connection to {self._where()} lost: {why}")
         lost.__cause__ = exc
         self._lost = lost
@@ -764,6 +765,7 @@ class Connection:
                 )
             )
             return
+        self._last_error = frame  # why the connection ends, if the broker then closes it
         waiter = self._receipts.pop(frame.headers.get("receipt-id") or "", None)
         if waiter is not None:
             if not waiter.done():
