@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
 import ssl as _ssl
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -29,10 +30,12 @@ from stomp.exception import (
     ConnectionClosedException,
     FrameError,
     NotConnectedException,
+    ReconnectFailedException,
     StompException,
 )
 from stomp.failover import HostAndPort, HostList
 from stomp.heartbeat import HeartbeatTimer
+from stomp.reconnect import ReconnectPolicy, policy_of
 from stomp.session import (
     ClientSession,
     State,
@@ -137,6 +140,9 @@ class Connection:
             connections' (``reconnect_sleep_*``, ``reconnect_attempts_max``): after a pass
             in which every host failed, sleep with back-off and jitter; give up after
             ``reconnect_attempts_max`` failed attempts (``-1``: never).
+        auto_reconnect: ``True`` or a :class:`~stomp.reconnect.ReconnectPolicy`: after a
+            loss (not after :meth:`disconnect`), connect again through the host list,
+            subscribe again, and go on (see ``docs/asyncio.rst``).
 
     Attributes:
         session: the :class:`~stomp.session.ClientSession` (state, subscriptions ...).
@@ -168,11 +174,14 @@ class Connection:
         reconnect_sleep_jitter: float = 0.1,
         reconnect_sleep_max: float = 60.0,
         reconnect_attempts_max: int = 3,
+        auto_reconnect: bool | ReconnectPolicy = False,
     ) -> None:
         if max_buffered < 1:
             raise ValueError(f"max_buffered must be at least 1: {max_buffered!r}")
         self.session = ClientSession(version)
         self.session.heart_beat_receive_scale = heart_beat_receive_scale
+        self.policy: ReconnectPolicy | None = policy_of(auto_reconnect)
+        self.session.track_deliveries = self.policy is not None
         self.hosts = HostList(
             host_and_ports,
             prefer_localhost=False,
@@ -209,6 +218,11 @@ class Connection:
         self._closing = False
         self._numbers = itertools.count(1)
         self._left: dict[Any, None] = {}
+        self._credentials: tuple[str | None, str | None, dict[str, Any]] = (None, None, {})
+        self._reconnecting: asyncio.Future[None] | None = None  # pending while it runs
+        self._reconnect_task: asyncio.Task[None] | None = None
+        #: How many times the connection was made again after a loss.
+        self.reconnections = 0
 
     def __repr__(self) -> str:
         where = f"{self.host[0]}:{self.host[1]}" if self.host else "-"
@@ -268,8 +282,15 @@ class Connection:
         """
         if self._link is not None and not self._link.closed:
             raise StompException("already connected (disconnect() first)")
-        limit = self._timeout(timeout)
-        frame_headers = {**self.connect_headers, **(headers or {})}
+        self._credentials = (
+            username if username is not None else self.username,
+            passcode if passcode is not None else self.passcode,
+            {**self.connect_headers, **(headers or {})},
+        )
+        await self._through_hosts(self._timeout(timeout))
+
+    async def _through_hosts(self, limit: float | None) -> None:
+        # One connection through the host list (the plan's back-off between passes).
         plan = self.hosts.plan()
         for step in plan:
             if isinstance(step, float):
@@ -277,15 +298,7 @@ class Connection:
                 await asyncio.sleep(step)
                 continue
             try:
-                await asyncio.wait_for(
-                    self._open(
-                        step,
-                        username if username is not None else self.username,
-                        passcode if passcode is not None else self.passcode,
-                        frame_headers,
-                    ),
-                    limit,
-                )
+                await asyncio.wait_for(self._open(step, *self._credentials), limit)
             except asyncio.TimeoutError:
                 plan.failed(step, ConnectFailedException(f"no CONNECTED within {limit} s"))
             except (OSError, ConnectionClosedException, FrameError) as exc:
@@ -363,6 +376,8 @@ class Connection:
     ) -> Frame | None:
         # Write ``frame`` whole before any await (so that a cancelled caller never leaves
         # half a frame), then wait for its receipt or for room in the write buffer.
+        if self._reconnecting is not None:
+            await self._reconnected(timeout)
         link = self._require_link()
         if not receipt:
             self._write(link, frame)
@@ -376,18 +391,39 @@ class Connection:
     ) -> Frame:
         receipt_id = receipt if isinstance(receipt, str) else f"r-{next(self._numbers)}"
         frame.headers["receipt"] = receipt_id
-        waiter: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
-        self._receipts[receipt_id] = waiter
+        loop = asyncio.get_running_loop()
         limit = self._timeout(timeout)
-        try:
-            self._write(link, frame)
-            return await asyncio.wait_for(waiter, limit)
-        except asyncio.TimeoutError:
-            raise asyncio.TimeoutError(
-                f"no RECEIPT for {frame.cmd} (receipt {receipt_id!r}) within {limit} s"
-            ) from None
-        finally:
-            self._receipts.pop(receipt_id, None)
+        deadline = None if limit is None else loop.time() + limit
+        while True:
+            waiter: asyncio.Future[Frame] = loop.create_future()
+            self._receipts[receipt_id] = waiter
+            try:
+                self._write(link, frame)
+                return await asyncio.wait_for(
+                    waiter, None if deadline is None else max(0.0, deadline - loop.time())
+                )
+            except asyncio.TimeoutError:
+                meanwhile = ""
+                if self.error is not None:
+                    meanwhile = (
+                        " (the broker sent an ERROR naming no receipt meanwhile: "
+                        f"{refusal_reason(self.error)})"
+                    )
+                raise asyncio.TimeoutError(
+                    f"no RECEIPT for {frame.cmd} (receipt {receipt_id!r}) within {limit} s"
+                    + meanwhile
+                ) from None
+            except ConnectionClosedException:
+                # A SEND whose receipt was lost with the connection is sent again on the
+                # next one (at least once); anything else raises.
+                if frame.cmd != "SEND" or self._reconnecting is None:
+                    raise
+                await self._reconnected(
+                    None if deadline is None else max(0.0, deadline - loop.time())
+                )
+                link = self._require_link()
+            finally:
+                self._receipts.pop(receipt_id, None)
 
     # -- the client's calls ------------------------------------------------------------------
 
@@ -428,11 +464,11 @@ class Connection:
             ConnectionClosedException: the connection ended before the receipt came.
             asyncio.TimeoutError: no receipt (or no room to write) in time.
         """
+        if transaction is not None:
+            keyword_headers["transaction"] = str(transaction)
         frame = self.session.send(
             destination, body, content_type, headers, keyword_headers, self.auto_content_length
         )
-        if transaction is not None:
-            frame.headers["transaction"] = str(transaction)
         return await self._transmit(frame, receipt, timeout)
 
     async def subscribe(
@@ -463,6 +499,8 @@ class Connection:
                 connection's).
             receipt, timeout: as for :meth:`send`.
         """
+        if self._reconnecting is not None:
+            await self._reconnected(timeout)
         link = self._require_link()
         frame_headers = {**(headers or {}), **keyword_headers}
         if prefetch is not None and ack != "auto":
@@ -542,11 +580,14 @@ class Connection:
         subscription = message.subscription
         if subscription.ack == "auto":
             raise ValueError(f"subscription {subscription.id!r} acknowledges automatically")
-        self._require_link()
-        if subscription._link is not self._link:
-            raise NotConnectedException(
-                "the connection that message came on is gone: the broker delivers it again"
-            )
+        if self.policy is None:
+            self._require_link()
+            if subscription._link is not self._link:
+                raise NotConnectedException(
+                    "the connection that message came on is gone: the broker delivers it again"
+                )
+        # (with automatic reconnection the session knows the messages of lost connections:
+        # StaleAckException)
         frame = self.session.acknowledge(
             message.headers, nack, None if transaction is None else str(transaction)
         )
@@ -580,7 +621,9 @@ class Connection:
         receipt: bool | str = False,
         timeout: float | None = None,
     ) -> None:
-        """ABORT ``transaction``."""
+        """ABORT ``transaction`` (nothing to do for one a lost connection took with it)."""
+        if self.session.forget_lost_transaction(str(transaction)):
+            return
         await self._transmit(self.session.abort(str(transaction)), receipt, timeout)
 
     # -- ending ------------------------------------------------------------------------------
@@ -593,6 +636,7 @@ class Connection:
         link = self._link
         self._closing = True
         limit = self._timeout(timeout)
+        await self._stop_reconnecting()
         try:
             if link is not None and self.connected:
                 frame = self.session.disconnect()
@@ -622,6 +666,18 @@ class Connection:
     ) -> None:
         await self.disconnect()
 
+    async def _stop_reconnecting(self) -> None:
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        link = self._link
+        if link is not None and self._reconnecting is not None:
+            link.abort()  # a connection the reconnection was making
+
     async def _stop_heartbeats(self) -> None:
         task, self._heartbeat_task = self._heartbeat_task, None
         if task is not None and task is not asyncio.current_task():
@@ -634,6 +690,14 @@ class Connection:
     def _end(self, reason: BaseException) -> None:
         # The connection is over: every waiter and subscription learns it.
         self.session.closed()
+        reconnecting, self._reconnecting = self._reconnecting, None
+        if reconnecting is not None and not reconnecting.done():
+            reconnecting.set_exception(
+                reason
+                if isinstance(reason, StompException)
+                else NotConnectedException("disconnected while reconnecting")
+            )
+            reconnecting.exception()  # (retrieved: nobody may be waiting for it)
         connected = self._connected
         if connected is not None and not connected.done():
             connected.set_exception(
@@ -663,17 +727,119 @@ class Connection:
     def _link_lost(self, link: Link, exc: BaseException | None) -> None:
         if link is not self._link:
             return  # an attempt already given up
-        if self._closing:
-            self._end(StopAsyncIteration())
-            return
         why = str(exc) if exc is not None else "the broker closed the connection"
         if self._last_error is not None:
             why += f" after an ERROR: {refusal_reason(self._last_error)}"
+        connecting = self._connected
+        if connecting is not None:  # an attempt of connect() (or of a reconnection) fails
+            if not connecting.done():
+                connecting.set_exception(ConnectionClosedException(why))
+            return
+        if self._closing:
+            self._end(StopAsyncIteration())
+            return
         lost = ConnectionClosedException(f"connection to {self._where()} lost: {why}")
         lost.__cause__ = exc
         self._lost = lost
         log.warning("%s", lost)
-        self._end(lost)
+        if self.policy is not None and self._reconnecting is None:
+            self._reconnect_after(lost)
+        else:
+            self._end(lost)
+
+    # -- automatic reconnection ----------------------------------------------------------
+
+    def _reconnect_after(self, lost: ConnectionClosedException) -> None:
+        # The connection was lost: what it carried ends (receipts awaited fail, SENDs among
+        # them are sent again once connected; messages of client-acknowledged
+        # subscriptions not yet taken are dropped, the broker delivers them again), the
+        # subscriptions stay, and a task connects again.
+        self.session.closed()  # (the messages delivered on it become stale, its
+        # transactions lost)
+        receipts = list(self._receipts.values())
+        self._receipts.clear()
+        for waiter in receipts:
+            if not waiter.done():
+                waiter.set_exception(lost)
+        for subscription in self._subscriptions.values():
+            subscription._lost_link(drop=subscription.ack != "auto")
+        task = self._heartbeat_task
+        if task is not None:
+            task.cancel()
+        loop = asyncio.get_running_loop()
+        self._reconnecting = loop.create_future()
+        self._reconnect_task = loop.create_task(self._reconnect(lost), name="stomp-reconnect")
+
+    async def _reconnect(self, lost: ConnectionClosedException) -> None:
+        policy = self.policy
+        assert policy is not None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        rounds = 0
+        last: BaseException = lost
+        while True:
+            if policy.max_attempts != -1 and rounds >= policy.max_attempts:
+                why = f"{rounds} round(s) through the hosts failed"
+                break
+            if policy.max_time is not None and loop.time() - started >= policy.max_time:
+                why = f"not connected again within {policy.max_time} s"
+                break
+            if rounds:  # between rounds, the host list's back-off goes on growing
+                hosts = self.hosts
+                delay = min(
+                    hosts.sleep_max, hosts.sleep_initial * (1 + hosts.sleep_increase) ** rounds
+                )
+                await asyncio.sleep(delay * (1 + random.random() * hosts.sleep_jitter))
+            rounds += 1
+            try:
+                await self._through_hosts(self.timeout)
+            except ConnectFailedException as exc:
+                last = exc
+                continue
+            self._resubscribe()
+            self.reconnections += 1
+            log.info("connected again to %s after a loss", self._where())
+            done, self._reconnecting = self._reconnecting, None
+            self._reconnect_task = None
+            if done is not None and not done.done():
+                done.set_result(None)
+            return
+        failed = ReconnectFailedException(f"automatic reconnection gave up: {why}: {last}")
+        failed.__cause__ = last
+        self._lost = failed
+        self._reconnect_task = None
+        log.warning("%s", failed)
+        self._end(failed)
+
+    def _resubscribe(self) -> None:
+        # Every subscription again, with its id, ack mode and headers, on the new link.
+        link = self._require_link()
+        recorded = self.session.subscriptions
+        for subscription in list(self._subscriptions.values()):
+            previous = recorded.get(subscription.id)
+            if previous is None:
+                continue
+            headers = {k: v for k, v in previous.headers.items() if k != "receipt"}
+            self._write(link, Frame("SUBSCRIBE", headers, ""))
+            subscription._link = link
+
+    async def _reconnected(self, timeout: float | None) -> None:
+        # Wait for a reconnection under way: the policy's wait, else the call's timeout.
+        reconnecting = self._reconnecting
+        if reconnecting is None:
+            return
+        policy = self.policy
+        limit = policy.wait if policy is not None and policy.wait is not None else timeout
+        if limit is None:
+            limit = self.timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(reconnecting), limit)
+        except asyncio.TimeoutError:
+            raise NotConnectedException(
+                f"not connected: still reconnecting after {limit} s ({self._lost})"
+            ) from self._lost
+        except StompException as exc:
+            raise NotConnectedException(f"not connected: {exc}") from exc
 
     def _where(self) -> str:
         return f"{self.host[0]}:{self.host[1]}" if self.host else "the broker"
@@ -702,6 +868,8 @@ class Connection:
                     if subscription is None:
                         self._unrouted(headers)
                         continue
+                if self.session.track_deliveries:
+                    self.session.received(frame)  # (remembers it for StaleAckException)
                 subscription._queue.append(frame)
                 if subscription is not last:
                     last = subscription

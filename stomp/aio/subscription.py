@@ -209,6 +209,14 @@ class Subscription:
             self._holding = True
             self.connection._hold_reading()
 
+    def _lost_link(self, drop: bool) -> None:
+        # The connection was lost and is being made again: messages of a
+        # client-acknowledged subscription not yet taken are dropped (the broker delivers
+        # them again, and their acks could only fail); reading holds belong to the old link.
+        if drop:
+            self._queue.clear()
+        self._holding = False
+
     def _end(self, reason: BaseException) -> None:
         # No more messages: those buffered are still taken, then ``reason`` is raised.
         if self._ended is None:
