@@ -21,7 +21,8 @@ heart-beat rules), so both behave alike against each broker.  See ``docs/asyncio
 
 from __future__ import annotations
 
-from stomp.aio.connection import DEFAULT_TIMEOUT, Connection, Transaction
+from stomp.aio.connection import DEFAULT_TIMEOUT, Connection
 from stomp.aio.subscription import Message, Subscription
+from stomp.aio.transaction import Transaction
 
 __all__ = ["DEFAULT_TIMEOUT", "Connection", "Message", "Subscription", "Transaction"]

@@ -7,7 +7,8 @@ the event loop into one write (a burst of ``send()`` calls costs one system call
 frame goes out on the loop's next turn), and it keeps the times of the last read and
 write for the heart-beats.  Reading pauses while the application has too many messages
 waiting (:meth:`Link.hold`), and writers wait while the kernel's buffer and the
-transport's are full (:meth:`Link.drain`).
+transport's are full (:meth:`Link.drain`).  :func:`keep_alive` is the heart-beat task of a
+link.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Final
 
 from stomp.codec import Frame, FrameDecoder
 from stomp.exception import ConnectionClosedException, FrameError
+from stomp.heartbeat import HeartbeatTimer
 
 #: Frames written in one turn of the loop are joined up to this many bytes, then written.
 FLUSH_BYTES: Final = 256 * 1024
@@ -183,3 +185,32 @@ class Link(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
         self.connection_lost(reason)
+
+
+async def keep_alive(link: Link, send: float, receive: float, expected: float) -> None:
+    """The heart-beats of ``link`` until it closes: an EOL after ``send`` idle seconds;
+    the link aborted after ``receive`` seconds without a byte from the broker (whose
+    interval is ``expected`` seconds; for the message).  While reading is held, the
+    broker's silence means nothing: its bytes wait unread."""
+    loop = asyncio.get_running_loop()
+    timer = HeartbeatTimer(send, receive, loop.time())
+    while not link.closed:
+        now = loop.time()
+        if link.holding:
+            link.last_received = now
+        if timer.send_due(now, link.last_sent):
+            timer.attempted(now)
+            link.write(b"\n")
+        silent = timer.silent_for(now, link.last_received)
+        if silent is not None:
+            link.abort(
+                ConnectionClosedException(
+                    f"no heart-beat from the broker for {silent:.1f} s "
+                    f"(expected every {expected:.3g} s)"
+                )
+            )
+            return
+        wake = timer.next_check(now, link.last_sent, link.last_received)
+        if wake is None:
+            return
+        await asyncio.sleep(max(0.0, wake - now))

@@ -6,8 +6,9 @@ STOMP version and keeps its state, :mod:`stomp.codec` encodes and decodes,
 :class:`~stomp.failover.HostList` plans the attempts with back-off and
 :class:`~stomp.heartbeat.HeartbeatTimer` says when to beat and when the broker has gone
 silent.  What is left here is what asyncio does differently: futures for receipts and
-CONNECTED, a task for the heart-beats, a :class:`~stomp.aio.subscription.Subscription`
-buffer per subscription.
+CONNECTED, a task for the heart-beats (:func:`~stomp.aio._link.keep_alive`), a
+:class:`~stomp.aio.subscription.Subscription` buffer per subscription, and, after a loss, a
+task that connects again (:class:`~stomp.aio._reconnect.Reconnection`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
 import ssl as _ssl
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 
-from stomp.aio._link import Link
+from stomp.aio._link import Link, keep_alive
+from stomp.aio._reconnect import Reconnection
 from stomp.aio.subscription import Message, Subscription
+from stomp.aio.transaction import Transaction
 from stomp.codec import Frame, FrameDecoder, encode_frame
 from stomp.exception import (
     BrokerErrorException,
@@ -30,11 +32,9 @@ from stomp.exception import (
     ConnectionClosedException,
     FrameError,
     NotConnectedException,
-    ReconnectFailedException,
     StompException,
 )
 from stomp.failover import HostAndPort, HostList
-from stomp.heartbeat import HeartbeatTimer
 from stomp.reconnect import ReconnectPolicy, policy_of
 from stomp.session import (
     ClientSession,
@@ -44,7 +44,7 @@ from stomp.session import (
     refusal_reason,
 )
 
-__all__ = ["Connection", "Transaction"]
+__all__ = ["Connection"]
 
 log = logging.getLogger("stomp.py")
 
@@ -54,57 +54,6 @@ _LEFT_LIMIT: Final = 1000
 
 #: The seconds any await of the connection waits by default.
 DEFAULT_TIMEOUT: Final = 10.0
-
-
-class Transaction:
-    """A transaction begun by :meth:`Connection.begin`.
-
-    In an ``async with`` block it commits when the block ends normally and aborts when it
-    ends with an exception.
-
-    Attributes:
-        connection: the connection.
-        id: the transaction id (the frames' ``transaction`` header).
-    """
-
-    def __init__(self, connection: Connection, id: str) -> None:
-        self.connection = connection
-        self.id = id
-
-    def __repr__(self) -> str:
-        return f"Transaction({self.id!r})"
-
-    def __str__(self) -> str:
-        return self.id
-
-    async def send(self, destination: str, body: Any = "", **kwargs: Any) -> Frame | None:
-        """:meth:`Connection.send` in this transaction."""
-        return await self.connection.send(destination, body, transaction=self, **kwargs)
-
-    async def commit(self, receipt: bool = False, timeout: float | None = None) -> None:
-        """COMMIT (see :meth:`Connection.commit`)."""
-        await self.connection.commit(self, receipt, timeout)
-
-    async def abort(self, receipt: bool = False, timeout: float | None = None) -> None:
-        """ABORT (see :meth:`Connection.abort`)."""
-        await self.connection.abort(self, receipt, timeout)
-
-    async def __aenter__(self) -> Transaction:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            await self.commit(receipt=True)
-        elif self.connection.connected:
-            try:
-                await self.abort()
-            except StompException as abort_failed:  # the block's own exception matters more
-                log.debug("ABORT of %s failed: %s", self.id, abort_failed)
 
 
 class Connection:
@@ -219,8 +168,7 @@ class Connection:
         self._numbers = itertools.count(1)
         self._left: dict[Any, None] = {}
         self._credentials: tuple[str | None, str | None, dict[str, Any]] = (None, None, {})
-        self._reconnecting: asyncio.Future[None] | None = None  # pending while it runs
-        self._reconnect_task: asyncio.Task[None] | None = None
+        self._reconnection: Reconnection | None = None  # while one runs
         #: How many times the connection was made again after a loss.
         self.reconnections = 0
 
@@ -360,8 +308,9 @@ class Connection:
             self._connected = None
         send, receive = session.heartbeat_timing
         if send or receive:
+            expected = receive / session.heart_beat_receive_scale
             self._heartbeat_task = loop.create_task(
-                self._heartbeats(link, send, receive), name=f"stomp-heartbeats-{host}:{port}"
+                keep_alive(link, send, receive, expected), name=f"stomp-heartbeats-{host}:{port}"
             )
 
     # -- writing -----------------------------------------------------------------------------
@@ -376,8 +325,8 @@ class Connection:
     ) -> Frame | None:
         # Write ``frame`` whole before any await (so that a cancelled caller never leaves
         # half a frame), then wait for its receipt or for room in the write buffer.
-        if self._reconnecting is not None:
-            await self._reconnected(timeout)
+        if self._reconnection is not None:
+            await self._reconnection.wait(timeout)
         link = self._require_link()
         if not receipt:
             self._write(link, frame)
@@ -416,9 +365,10 @@ class Connection:
             except ConnectionClosedException:
                 # A SEND whose receipt was lost with the connection is sent again on the
                 # next one (at least once); anything else raises.
-                if frame.cmd != "SEND" or self._reconnecting is None:
+                reconnection = self._reconnection
+                if frame.cmd != "SEND" or reconnection is None:
                     raise
-                await self._reconnected(
+                await reconnection.wait(
                     None if deadline is None else max(0.0, deadline - loop.time())
                 )
                 link = self._require_link()
@@ -499,8 +449,8 @@ class Connection:
                 connection's).
             receipt, timeout: as for :meth:`send`.
         """
-        if self._reconnecting is not None:
-            await self._reconnected(timeout)
+        if self._reconnection is not None:
+            await self._reconnection.wait(timeout)
         link = self._require_link()
         frame_headers = {**(headers or {}), **keyword_headers}
         if prefetch is not None and ack != "auto":
@@ -636,7 +586,11 @@ class Connection:
         link = self._link
         self._closing = True
         limit = self._timeout(timeout)
-        await self._stop_reconnecting()
+        reconnection = self._reconnection
+        if reconnection is not None:
+            await reconnection.stop()
+            if self._link is not None:
+                self._link.abort()  # a connection it was making
         try:
             if link is not None and self.connected:
                 frame = self.session.disconnect()
@@ -666,18 +620,6 @@ class Connection:
     ) -> None:
         await self.disconnect()
 
-    async def _stop_reconnecting(self) -> None:
-        task, self._reconnect_task = self._reconnect_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-        link = self._link
-        if link is not None and self._reconnecting is not None:
-            link.abort()  # a connection the reconnection was making
-
     async def _stop_heartbeats(self) -> None:
         task, self._heartbeat_task = self._heartbeat_task, None
         if task is not None and task is not asyncio.current_task():
@@ -690,14 +632,9 @@ class Connection:
     def _end(self, reason: BaseException) -> None:
         # The connection is over: every waiter and subscription learns it.
         self.session.closed()
-        reconnecting, self._reconnecting = self._reconnecting, None
-        if reconnecting is not None and not reconnecting.done():
-            reconnecting.set_exception(
-                reason
-                if isinstance(reason, StompException)
-                else NotConnectedException("disconnected while reconnecting")
-            )
-            reconnecting.exception()  # (retrieved: nobody may be waiting for it)
+        reconnection, self._reconnection = self._reconnection, None
+        if reconnection is not None:
+            reconnection.fail(reason)
         connected = self._connected
         if connected is not None and not connected.done():
             connected.set_exception(
@@ -742,20 +679,18 @@ class Connection:
         lost.__cause__ = exc
         self._lost = lost
         log.warning("%s", lost)
-        if self.policy is not None and self._reconnecting is None:
-            self._reconnect_after(lost)
+        if self.policy is not None and self._reconnection is None:
+            self._lose(lost)
+            self._reconnection = Reconnection(self, self.policy, lost)
         else:
             self._end(lost)
 
-    # -- automatic reconnection ----------------------------------------------------------
-
-    def _reconnect_after(self, lost: ConnectionClosedException) -> None:
-        # The connection was lost: what it carried ends (receipts awaited fail, SENDs among
-        # them are sent again once connected; messages of client-acknowledged
-        # subscriptions not yet taken are dropped, the broker delivers them again), the
-        # subscriptions stay, and a task connects again.
-        self.session.closed()  # (the messages delivered on it become stale, its
-        # transactions lost)
+    def _lose(self, lost: ConnectionClosedException) -> None:
+        # The connection was lost and is made again: what it carried ends (receipts awaited
+        # fail, SENDs among them are sent again once connected; messages of
+        # client-acknowledged subscriptions not yet taken are dropped, the broker delivers
+        # them again), the subscriptions stay.
+        self.session.closed()  # (its deliveries become stale, its transactions lost)
         receipts = list(self._receipts.values())
         self._receipts.clear()
         for waiter in receipts:
@@ -766,80 +701,6 @@ class Connection:
         task = self._heartbeat_task
         if task is not None:
             task.cancel()
-        loop = asyncio.get_running_loop()
-        self._reconnecting = loop.create_future()
-        self._reconnect_task = loop.create_task(self._reconnect(lost), name="stomp-reconnect")
-
-    async def _reconnect(self, lost: ConnectionClosedException) -> None:
-        policy = self.policy
-        assert policy is not None
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        rounds = 0
-        last: BaseException = lost
-        while True:
-            if policy.max_attempts != -1 and rounds >= policy.max_attempts:
-                why = f"{rounds} round(s) through the hosts failed"
-                break
-            if policy.max_time is not None and loop.time() - started >= policy.max_time:
-                why = f"not connected again within {policy.max_time} s"
-                break
-            if rounds:  # between rounds, the host list's back-off goes on growing
-                hosts = self.hosts
-                delay = min(
-                    hosts.sleep_max, hosts.sleep_initial * (1 + hosts.sleep_increase) ** rounds
-                )
-                await asyncio.sleep(delay * (1 + random.random() * hosts.sleep_jitter))
-            rounds += 1
-            try:
-                await self._through_hosts(self.timeout)
-            except ConnectFailedException as exc:
-                last = exc
-                continue
-            self._resubscribe()
-            self.reconnections += 1
-            log.info("connected again to %s after a loss", self._where())
-            done, self._reconnecting = self._reconnecting, None
-            self._reconnect_task = None
-            if done is not None and not done.done():
-                done.set_result(None)
-            return
-        failed = ReconnectFailedException(f"automatic reconnection gave up: {why}: {last}")
-        failed.__cause__ = last
-        self._lost = failed
-        self._reconnect_task = None
-        log.warning("%s", failed)
-        self._end(failed)
-
-    def _resubscribe(self) -> None:
-        # Every subscription again, with its id, ack mode and headers, on the new link.
-        link = self._require_link()
-        recorded = self.session.subscriptions
-        for subscription in list(self._subscriptions.values()):
-            previous = recorded.get(subscription.id)
-            if previous is None:
-                continue
-            headers = {k: v for k, v in previous.headers.items() if k != "receipt"}
-            self._write(link, Frame("SUBSCRIBE", headers, ""))
-            subscription._link = link
-
-    async def _reconnected(self, timeout: float | None) -> None:
-        # Wait for a reconnection under way: the policy's wait, else the call's timeout.
-        reconnecting = self._reconnecting
-        if reconnecting is None:
-            return
-        policy = self.policy
-        limit = policy.wait if policy is not None and policy.wait is not None else timeout
-        if limit is None:
-            limit = self.timeout
-        try:
-            await asyncio.wait_for(asyncio.shield(reconnecting), limit)
-        except asyncio.TimeoutError:
-            raise NotConnectedException(
-                f"not connected: still reconnecting after {limit} s ({self._lost})"
-            ) from self._lost
-        except StompException as exc:
-            raise NotConnectedException(f"not connected: {exc}") from exc
 
     def _where(self) -> str:
         return f"{self.host[0]}:{self.host[1]}" if self.host else "the broker"
@@ -946,29 +807,3 @@ class Connection:
                 self.on_error(frame)
             except Exception:
                 log.exception("the on_error callback raised")
-
-    # -- heart-beats -------------------------------------------------------------------------
-
-    async def _heartbeats(self, link: Link, send: float, receive: float) -> None:
-        loop = asyncio.get_running_loop()
-        timer = HeartbeatTimer(send, receive, loop.time())
-        while not link.closed:
-            now = loop.time()
-            if link.holding:
-                link.last_received = now  # unread bytes wait in the socket: not silence
-            if timer.send_due(now, link.last_sent):
-                timer.attempted(now)
-                link.write(b"\n")
-            silent = timer.silent_for(now, link.last_received)
-            if silent is not None:
-                link.abort(
-                    ConnectionClosedException(
-                        f"no heart-beat from the broker for {silent:.1f} s "
-                        f"(expected every {receive / self.session.heart_beat_receive_scale:.3g} s)"
-                    )
-                )
-                return
-            wake = timer.next_check(now, link.last_sent, link.last_received)
-            if wake is None:
-                return
-            await asyncio.sleep(max(0.0, wake - now))

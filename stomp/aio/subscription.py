@@ -11,7 +11,8 @@ from stomp.codec import Frame
 from stomp.exception import ConnectionClosedException
 
 if TYPE_CHECKING:
-    from stomp.aio.connection import Connection, Transaction
+    from stomp.aio.connection import Connection
+    from stomp.aio.transaction import Transaction
 
 __all__ = ["Message", "Subscription"]
 

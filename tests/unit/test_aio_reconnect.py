@@ -167,7 +167,7 @@ async def test_a_call_waits_at_most_the_policys_wait(make_broker: Callable[..., 
     with pytest.raises(NotConnectedException, match="still reconnecting"):
         await conn.send("/queue/a", "x")
     await conn.disconnect()  # stops the reconnection at once
-    assert conn._reconnect_task is None
+    assert conn._reconnection is None
 
 
 @aio_test
