@@ -99,6 +99,9 @@ class Connection:
         host: the ``(host, port)`` connected to last.
         error: the last ERROR frame the broker sent that answered no receipt, else None.
         on_error: called with each such ERROR frame (a plain function), if set.
+        policy: the :class:`~stomp.reconnect.ReconnectPolicy` of ``auto_reconnect``, or
+            ``None``.
+        reconnections: how many times the connection was made again after a loss.
     """
 
     def __init__(
@@ -169,7 +172,6 @@ class Connection:
         self._left: dict[Any, None] = {}
         self._credentials: tuple[str | None, str | None, dict[str, Any]] = (None, None, {})
         self._reconnection: Reconnection | None = None  # while one runs
-        #: How many times the connection was made again after a loss.
         self.reconnections = 0
 
     def __repr__(self) -> str:
@@ -715,8 +717,8 @@ class Connection:
 
     def _deliver(self, frames: list[Frame]) -> None:
         # The frames of one read.  MESSAGEs go straight to their subscription's buffer
-        # (the session only tracks deliveries for automatic reconnection, which this
-        # client does not do); each subscription fed is woken once per read.
+        # (through the session only when it tracks deliveries, for automatic
+        # reconnection); each subscription fed is woken once per read.
         subscriptions = self._subscriptions
         fed: list[Subscription] = []
         last: Subscription | None = None
