@@ -6,7 +6,10 @@
  * position of that frame (or EOL) and the pure-Python decoder, which is the reference,
  * takes over from there, so errors, their offsets and the decoder's state come from one
  * place only.  The frames it does decode must be exactly those the Python path would
- * decode (tests/unit/test_codec_speedups_diff.py compares the two).
+ * decode (tests/unit/test_codec_speedups_diff.py compares the two).  When it stops at an
+ * ordinary frame whose content-length body is still arriving (the end of a read, the
+ * usual place for a large frame to be cut), it hands back that frame's decoded command
+ * and headers too, which are what the Python path would decode from the same bytes.
  *
  * Input is untrusted network data: every index is checked against the buffer's length,
  * and the buffer's pointer and length are read again after any call that may run Python
@@ -359,11 +362,12 @@ make_frame(module_state *st, PyObject *new_args, PyObject *frame_new, int comman
 
 PyDoc_STRVAR(scan_doc,
 "scan(buf, pos, frames, after_frame, escapes, max_header, max_body, auto_decode,\n"
-"     frame_new, frame_cls, heartbeat) -> (pos, after_frame)\n\n"
+"     frame_new, frame_cls, heartbeat) -> (pos, after_frame, partial)\n\n"
 "Decode the ordinary frames of buf from pos, appending them (and heartbeat for each\n"
 "heart-beat EOL) to frames; stop at the first thing that is not ordinary and return\n"
-"its position, for the Python decoder to go on from there.  Internal to\n"
-"stomp.codec.decode.FrameDecoder.");
+"its position, for the Python decoder to go on from there.  partial is None, or\n"
+"(command, headers, content_length, body_start) when it stopped at an ordinary frame\n"
+"whose body is still arriving.  Internal to stomp.codec.decode.FrameDecoder.");
 
 static PyObject *
 scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -407,6 +411,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     header_cache cache, raw_cache; /* names as escaped, and as they are (CONNECTED...) */
     cache.used = raw_cache.used = 0;
+    PyObject *partial = NULL; /* a frame whose body is still arriving, if it stops at one */
     /* Negative limits: the Python path applies them. */
     int limits_ok = max_header >= 0 && max_body >= 0;
 
@@ -460,9 +465,19 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_ssize_t body_start = head_end + 2;
         Py_ssize_t body_end;
         if (length >= 0) {
-            if (length >= end - body_start || b[body_start + length] != '\0') {
+            if (length >= end - body_start) {
+                /* Still arriving: handed back with its decoded head, which the Python path
+                 * keeps while the rest of the body comes (it would decode the same). */
+                partial = Py_BuildValue("(OOnn)", st->commands[command], headers, length,
+                                        body_start);
                 Py_DECREF(headers);
-                break; /* still arriving, or not followed by NUL */
+                if (partial == NULL)
+                    goto error;
+                break;
+            }
+            if (b[body_start + length] != '\0') {
+                Py_DECREF(headers);
+                break; /* not followed by NUL: the Python path reports it */
             }
             body_end = body_start + length;
         }
@@ -508,9 +523,13 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(new_args);
     cache_clear(&cache);
     cache_clear(&raw_cache);
-    return Py_BuildValue("(nO)", pos, after_frame ? Py_True : Py_False);
+    PyObject *result = Py_BuildValue("(nOO)", pos, after_frame ? Py_True : Py_False,
+                                     partial != NULL ? partial : Py_None);
+    Py_XDECREF(partial);
+    return result;
 
 error:
+    Py_XDECREF(partial);
     Py_DECREF(new_args);
     cache_clear(&cache);
     cache_clear(&raw_cache);
@@ -536,6 +555,9 @@ module_exec(PyObject *module)
     st->s_original_headers = PyUnicode_InternFromString("original_headers");
     st->s_body = PyUnicode_InternFromString("body");
     if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body)
+        return -1;
+    /* What scan() returns, for decode.py to refuse a build older than itself. */
+    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 2) < 0)
         return -1;
     return 0;
 }

@@ -2,6 +2,8 @@
 from collections.abc import Callable
 from typing import Any
 
+SCAN_VERSION: int
+
 def scan(
     buf: bytes | bytearray,
     pos: int,
@@ -15,4 +17,4 @@ def scan(
     frame_cls: type,
     heartbeat: Any,
     /,
-) -> tuple[int, bool]: ...
+) -> tuple[int, bool, tuple[str, dict[str, str], int, int] | None]: ...

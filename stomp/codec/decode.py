@@ -24,19 +24,26 @@ __all__ = ["FrameDecoder"]
 
 _log = logging.getLogger("stomp.py")
 
-_Scan = Callable[..., "tuple[int, bool]"]
+# (position, after a frame, the frame whose body is still arriving if it stopped at one:
+# command, headers, content-length, where its body starts)
+_Scan = Callable[..., "tuple[int, bool, tuple[str, dict[str, str], int, int] | None]"]
 _c_scan: _Scan | None
 if os.environ.get("STOMP_NO_SPEEDUPS") == "1":
     _c_scan = None
     _log.debug("decoder: pure Python (STOMP_NO_SPEEDUPS=1)")
 else:
     try:
+        from stomp._speedups import SCAN_VERSION
         from stomp._speedups import scan as _built_scan
     except ImportError as exc:
         _c_scan = None
         _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
     else:
-        _c_scan = _built_scan
+        if SCAN_VERSION == 2:
+            _c_scan = _built_scan
+        else:  # (a build of another version of stomp/_speedups.c)
+            _c_scan = None
+            _log.debug("decoder: pure Python (stomp._speedups is of another version)")
 
 # How the C scanner undoes escapes, by version.
 _ESCAPES: Final = {"1.0": 0, "1.1": 1, "1.2": 2}
@@ -288,10 +295,16 @@ class FrameDecoder:
                 # The C scanner decodes the ordinary frames and stops at anything else (a
                 # partial frame, an error, a CR in a header section...), which the Python
                 # code below handles, one frame or EOL, before the C scanner goes on.
-                pos, after_frame = scan(
+                pos, after_frame, partial = scan(
                     buf, pos, frames, after_frame, escapes, c_max_header, c_max_body,
                     auto_decode, new_frame, Frame, HEARTBEAT_FRAME,
                 )  # fmt: skip
+                if partial is not None:
+                    # A frame whose body is still arriving, its head decoded in C.
+                    cmd, headers, size, body_start = partial
+                    self._keep_pending(buf, pos, cmd, headers, size, body_start, is_bytes)
+                    pos = end
+                    break
                 if pos >= end:
                     break
             byte = buf[pos]
@@ -379,17 +392,7 @@ class FrameDecoder:
                     raise self._body_too_large(cmd, shown, pos)
                 body_end = body_start + size
                 if body_end >= end:
-                    # The body is still arriving: keep what is here of it, with the
-                    # headers, until the rest has come (see _continue_pending).
-                    self._pending = _PendingFrame(
-                        cmd, headers, size, bytes(buf[pos:body_start]), end - pos
-                    )
-                    if end > body_start:
-                        # A view of the chunk when it is immutable bytes (no copy: the body
-                        # is joined once, when complete); a copy of the decoder's own
-                        # buffer, which is about to be cut.
-                        part = memoryview(buf)[body_start:end]
-                        self._pending.parts.append(part if is_bytes else bytes(part))
+                    self._keep_pending(buf, pos, cmd, headers, size, body_start, is_bytes)
                     pos = end
                     break
                 if buf[body_end] != 0:
@@ -433,6 +436,29 @@ class FrameDecoder:
             after_frame = True
             head_scan = nul_scan = 0
         return pos
+
+    def _keep_pending(
+        self,
+        buf: bytes | bytearray,
+        pos: int,
+        cmd: str,
+        headers: dict[str, str],
+        size: int,
+        body_start: int,
+        is_bytes: bool,
+    ) -> None:
+        # The body of the frame at ``pos`` is still arriving: keep what is here of it, with
+        # the headers, until the rest has come (see _continue_pending).
+        end = len(buf)
+        pending = self._pending = _PendingFrame(
+            cmd, headers, size, bytes(buf[pos:body_start]), end - pos
+        )
+        if end > body_start:
+            # A view of the chunk when it is immutable bytes (no copy: the body is joined
+            # once, when complete); a copy of the decoder's own buffer, which is about to be
+            # cut.
+            part = memoryview(buf)[body_start:end]
+            pending.parts.append(part if is_bytes else bytes(part))
 
     def _body_too_large(self, cmd: str, size: str | None, pos: int) -> FrameError:
         # ``size``: the body's length, or None when no NUL ends it yet.

@@ -332,12 +332,38 @@ def test_the_accelerator_really_runs() -> None:
 
     frames: list[Frame] = []
     data = b"\nMESSAGE\nack:ID\\c1\na:1\na:2\n\nhi\0\nFOO\n\n\0"
-    pos, after = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__, Frame,
-                      HEARTBEAT_FRAME)  # fmt: skip
-    assert (pos, after) == (data.index(b"FOO"), True)  # an unknown command: handed back
+    pos, after, partial = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__,
+                               Frame, HEARTBEAT_FRAME)  # fmt: skip
+    assert (pos, after, partial) == (data.index(b"FOO"), True, None)  # an unknown command
     assert frames[0] is HEARTBEAT_FRAME
     assert (frames[1].cmd, frames[1].headers, frames[1].body) == (
         "MESSAGE",
         {"ack": "ID:1", "a": "1"},
         b"hi",
     )
+
+
+def test_the_accelerator_hands_back_a_frame_still_arriving_with_its_head() -> None:
+    # A content-length frame cut before its NUL: the C scanner returns its decoded head,
+    # which the decoder keeps while the body arrives (a large frame at the end of a read).
+    from stomp._speedups import scan
+
+    frames: list[Frame] = []
+    data = b"RECEIPT\nreceipt-id:1\n\n\0MESSAGE\ncontent-length:5\nack:ID\\c2\n\nhel"
+    start = data.index(b"MESSAGE")
+    pos, after, partial = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__,
+                               Frame, HEARTBEAT_FRAME)  # fmt: skip
+    assert (pos, after) == (start, True)
+    assert partial == ("MESSAGE", {"content-length": "5", "ack": "ID:2"}, 5, len(data) - 3)
+    assert [f.cmd for f in frames] == ["RECEIPT"]
+    # All of the body but its NUL is still "arriving"; a wrong byte after it is the Python
+    # path's to report (no partial).
+    for tail, expected in ((b"hello", True), (b"hello!", False)):
+        stream = data[:start] + b"MESSAGE\ncontent-length:5\n\n" + tail
+        got = scan(stream, start, [], False, 2, 1000, 1000, False, Frame.__new__, Frame,
+                   HEARTBEAT_FRAME)  # fmt: skip
+        assert got[0] == start
+        assert (got[2] is not None) is expected
+    # The decoder fed it in pieces decodes the frame once, as the pure-Python one does.
+    chunks = [data, b"lo\0\n", b"SEND\ncontent-length:3\n\nab", b"c\0"]
+    assert_same(chunks, "1.2", {"auto_decode": True})
