@@ -154,12 +154,17 @@ class BaseConnection(Publisher):
         """
         confirms = self._confirms
         if confirms is None:
-            confirms = self._confirms = Confirmations()
+            confirms = self._confirms = Confirmations(self._send_again)
             self.transport.set_listener("stomp-ng-confirmations", confirms)
         receipt = str(keyword_headers.pop("receipt", None) or confirms.new_receipt())
+        # (the caller's headers as they are now: a resend uses them, not later changes)
         own_headers = dict(headers) if headers else None
-
-        def send() -> None:
+        future = confirms.add(
+            receipt, (destination, body, content_type, own_headers, keyword_headers)
+        )
+        pipelining = self.transport.pipelining
+        pipelining.on = True  # (written with the frames around it, not flushed alone)
+        try:
             self.send(  # type: ignore[attr-defined]
                 destination,
                 body,
@@ -168,20 +173,26 @@ class BaseConnection(Publisher):
                 receipt=receipt,
                 **keyword_headers,
             )
-
-        future = confirms.add(receipt, send)
-        pipelining = self.transport.pipelining
-        pipelining.on = True  # (written with the frames around it, not flushed alone)
-        try:
-            send()
         except BaseException:
             confirms.forget(receipt)
             raise
         else:
-            confirms.written(receipt)
+            future._sent = True  # (from now on a reconnection sends it again)
         finally:
             pipelining.on = False
         return future
+
+    def _send_again(self, receipt: str, args: Any) -> None:
+        # A confirmed send, again (on a new connection), as send_confirmed sent it.
+        destination, body, content_type, own_headers, keyword_headers = args
+        self.send(  # type: ignore[attr-defined]
+            destination,
+            body,
+            content_type,
+            dict(own_headers) if own_headers else None,
+            receipt=receipt,
+            **keyword_headers,
+        )
 
     def subscription(
         self,

@@ -34,7 +34,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stomp.codec import Frame
 from stomp.constants import CMD_CONNECT, CMD_STOMP
@@ -46,8 +46,7 @@ from stomp.exception import (
 )
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
+    from stomp.confirmation import Confirmation
     from stomp.transport import BaseTransport
 
 __all__ = ["Confirmations", "ReconnectPolicy", "Reconnector"]
@@ -118,47 +117,52 @@ def policy_of(auto_reconnect: bool | ReconnectPolicy | None) -> ReconnectPolicy 
 
 
 class Confirmations:
-    """The confirmed sends waiting for their receipts (a listener of the transport)."""
+    """The confirmed sends waiting for their receipts (a listener of the transport).
 
-    def __init__(self) -> None:
+    Args:
+        resend: ``resend(receipt, args)`` sends again a message first sent with ``args``
+            (what :meth:`add` was given) and ``receipt``.
+    """
+
+    def __init__(self, resend: Callable[[str, Any], None]) -> None:
         # Receipt ids: a random prefix per connection object, then a count (cheaper than a
         # UUID per message, and as unique within the connection).
         self._prefix = f"c-{os.urandom(6).hex()}-"
         self._numbers = itertools.count(1)
+        self._resend = resend
         # (a plain lock on the path of every message; the condition only for wait())
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
         self._waiting = 0
-        # receipt id -> (future, the send's arguments), in the order sent
-        self._pending: dict[str, tuple[Future[Frame], Callable[[], None]]] = {}
-        # Those whose first send() call has not returned yet: that call writes them (on a
-        # new connection, if it waits for one), not resend_all().
-        self._sending: set[str] = set()
+        # receipt id -> its future (which keeps the send's arguments), in the order sent.
+        # A future whose first send() call has not returned yet (not ``_sent``) is written
+        # by that call (on a new connection, if it waits for one), not by resend_all().
+        self._pending: dict[str, Confirmation] = {}
         self._failures: list[BaseException] = []
+        global _CONFIRMATION
+        if _CONFIRMATION is None:
+            # (concurrent.futures is imported on first use: import stomp stays light)
+            from stomp.confirmation import Confirmation
+
+            _CONFIRMATION = Confirmation
+        self._new_future = _CONFIRMATION
 
     def new_receipt(self) -> str:
         """A receipt id for the next confirmed send."""
         return f"{self._prefix}{next(self._numbers)}"
 
-    def add(self, receipt: str, resend: Callable[[], None]) -> Future[Frame]:
-        """A send with ``receipt`` is about to go; ``resend()`` sends it again."""
-        future = _new_future()  # (pending: its owner may cancel it, see _settle)
+    def add(self, receipt: str, args: Any) -> Confirmation:
+        """A send with ``receipt`` and ``args`` (for the ``resend`` function) is about to
+        go: its future, pending."""
+        future = self._new_future(args)
         with self._lock:
-            self._pending[receipt] = (future, resend)
-            self._sending.add(receipt)
+            self._pending[receipt] = future
         return future
-
-    def written(self, receipt: str) -> None:
-        """The first send() of ``receipt`` returned: from now on a reconnection sends it
-        again if it is still unconfirmed."""
-        with self._lock:
-            self._sending.discard(receipt)
 
     def forget(self, receipt: str) -> None:
         """The send of ``receipt`` failed before it went out (its caller has the error)."""
         with self._lock:
             self._pending.pop(receipt, None)
-            self._sending.discard(receipt)
             if self._waiting:
                 self._settled.notify_all()
 
@@ -168,24 +172,26 @@ class Confirmations:
     def resent_by_reconnection(self, receipt: str) -> bool:
         """Whether a reconnection sends ``receipt`` again (it awaits its receipt and its
         first send() returned)."""
-        with self._lock:
-            return receipt in self._pending and receipt not in self._sending
+        future = self._pending.get(receipt)
+        return future is not None and future._sent
 
     def on_receipt(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt-id")
+        if receipt is None:
+            return
         with self._lock:
-            entry = self._pending.pop(receipt, None) if receipt is not None else None
-            if entry is None:
+            future = self._pending.pop(receipt, None)
+            if future is None:
                 return
             if self._waiting and not self._pending:
                 self._settled.notify_all()
-        _settle(entry[0], frame, None)
+        future._settle(frame, None)
 
     def on_error(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt-id")
         with self._lock:
-            entry = self._pending.pop(receipt, None) if receipt is not None else None
-            if entry is None:
+            future = self._pending.pop(receipt, None) if receipt is not None else None
+            if future is None:
                 return
             message = frame.headers.get("message") or "ERROR frame"
             error = PublishFailedException(
@@ -194,14 +200,14 @@ class Confirmations:
             self._failures.append(error)
             if self._waiting and not self._pending:
                 self._settled.notify_all()
-        _settle(entry[0], None, error)
+        future._settle(None, error)
 
     def fail_all(self, reason: str, cause: BaseException | None = None) -> None:
         """The connection ended for good: every pending send fails."""
         with self._lock:
             pending, self._pending = self._pending, {}
             errors = []
-            for receipt, (future, _) in pending.items():
+            for receipt, future in pending.items():
                 error = PublishFailedException(f"no receipt for {receipt}: {reason}")
                 error.__cause__ = cause
                 errors.append((future, error))
@@ -209,7 +215,7 @@ class Confirmations:
             if self._waiting:
                 self._settled.notify_all()
         for future, error in errors:
-            _settle(future, None, error)
+            future._settle(None, error)
 
     def on_reconnect_failed(self, exception: Exception) -> None:
         self.fail_all(f"the connection was lost and reconnection gave up: {exception}", exception)
@@ -219,12 +225,14 @@ class Confirmations:
         connection, before the application's next frame)."""
         with self._lock:
             resends = [
-                resend
-                for receipt, (_, resend) in self._pending.items()
-                if receipt not in self._sending
+                (receipt, future._resend)
+                for receipt, future in self._pending.items()
+                if future._sent
             ]
-        for resend in resends:
-            resend()
+        resend = self._resend
+        for receipt, args in resends:
+            if args is not None:  # (None: confirmed meanwhile)
+                resend(receipt, args)
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait until every confirmed send so far is confirmed or failed.
@@ -257,32 +265,7 @@ class Confirmations:
             ) from first
 
 
-_FUTURE_CLASS: type[Future[Frame]] | None = None  # (concurrent.futures, on first use)
-
-
-def _new_future() -> Future[Frame]:
-    # A pending concurrent.futures.Future (imported on first use: import stomp stays light).
-    global _FUTURE_CLASS
-    cls = _FUTURE_CLASS
-    if cls is None:
-        from concurrent.futures import Future
-
-        cls = _FUTURE_CLASS = Future
-    return cls()
-
-
-def _settle(future: Future[Frame], frame: Frame | None, error: BaseException | None) -> None:
-    # Resolve a confirmed send's future, unless its owner cancelled it (the message went
-    # out all the same: cancelling only means nobody waits for the answer).
-    if future.cancelled():
-        return
-    try:
-        if error is None:
-            future.set_result(frame)  # type: ignore[arg-type]
-        else:
-            future.set_exception(error)
-    except Exception:  # (InvalidStateError: cancelled meanwhile)
-        log.debug("confirmed send settled after it was cancelled")
+_CONFIRMATION: type[Confirmation] | None = None  # (stomp.confirmation, on first use)
 
 
 class Reconnector:

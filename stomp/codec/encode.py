@@ -47,19 +47,25 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
     headers = frame.headers
     heads = _HEAD_CACHES.get(version)  # (None for 1.0 and unknown versions)
     key: tuple[Any, ...] | None = None
-    if heads is not None and "receipt" not in headers:
-        # A head cached for the same command, body length and headers (only frames that
-        # passed every check below are cached): the frame is that head and its body.
-        # (Not for frames with a receipt: each has its own, and would only crowd out the
-        # heads that repeat.)
-        key = (cmd, len(body), *headers.items())
-        try:
-            cached = heads.get(key)
-        except TypeError:  # an unhashable value: the general path decides
-            key = heads = None
+    if heads is not None:
+        if "receipt" in headers:
+            # (each such frame has its own receipt line: cached without it, and not among
+            # the heads that repeat)
+            heads = None
+            if cmd in COMMANDS and cmd not in UNESCAPED_COMMANDS:
+                return _encode_with_receipt(cmd, headers, body, version)
         else:
-            if cached is not None and (cached[1] or b"\0" not in body):
-                return b"".join((cached[0], body, b"\0"))
+            # A head cached for the same command, body length and headers (only frames
+            # that passed every check below are cached): the frame is that head and its
+            # body.
+            key = (cmd, len(body), *headers.items())
+            try:
+                cached = heads.get(key)
+            except TypeError:  # an unhashable value: the general path decides
+                key = heads = None
+            else:
+                if cached is not None and (cached[1] or b"\0" not in body):
+                    return b"".join((cached[0], body, b"\0"))
     if cmd not in COMMANDS:  # (the standard commands need no checks)
         if "\n" in cmd or "\r" in cmd or "\0" in cmd:
             raise FrameError(f"command {cmd!r} contains a line end or NUL")
@@ -68,7 +74,7 @@ def encode_frame(frame: Frame, version: str = "1.2") -> bytes:
                 cmd.encode("utf-8")
             except UnicodeEncodeError:
                 raise FrameError(f"command {cmd!r} is not valid Unicode") from None
-    if heads is not None and cmd not in UNESCAPED_COMMANDS:
+    if version in _HEAD_CACHES and cmd not in UNESCAPED_COMMANDS:
         encoded = _encode_common(cmd, headers, body, version, heads, key)
         if encoded is not None:
             return encoded
@@ -98,7 +104,7 @@ def _encode_common(
     headers: dict[Any, Any],
     body: bytes,
     version: str,
-    heads: dict[tuple[Any, ...], tuple[bytes, bool]],
+    heads: dict[tuple[Any, ...], tuple[bytes, bool]] | None,
     key: tuple[Any, ...] | None,
 ) -> bytes | None:
     # The common case of escaped frames: str names and values (``None`` values left out),
@@ -139,11 +145,58 @@ def _encode_common(
         return None
     append(b"\n")
     head = b"".join(parts)
-    if key is not None and len(head) <= _HEAD_CACHE_HEAD:
+    if heads is not None and key is not None and len(head) <= _HEAD_CACHE_HEAD:
         if len(heads) >= _HEAD_CACHE_SIZE:
             heads.clear()
         heads[key] = (head, length)
     return b"".join((head, body, b"\0"))
+
+
+# Heads of frames with a str receipt, by protocol version and by (command, body length,
+# the other header items in the dict's order): the bytes before the receipt line and after
+# it, and whether there is a content-length line.  Confirmed sends are frames of the same
+# shape but for their receipts.  Bounded as _HEAD_CACHES.
+_RECEIPT_HEAD_CACHES: Final[dict[str, dict[tuple[Any, ...], tuple[bytes, bytes, bool]]]] = {
+    "1.1": {},
+    "1.2": {},
+}
+
+
+def _encode_with_receipt(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes:
+    # encode_frame for a standard escaped command with a receipt header: the same bytes,
+    # the head around the receipt line taken from the cache when it can be.
+    receipt = headers["receipt"]
+    heads = _RECEIPT_HEAD_CACHES[version]
+    others = headers.copy()
+    del others["receipt"]
+    key = (cmd, len(body), *others.items())
+    cached = None
+    cacheable = type(receipt) is str
+    if cacheable:
+        try:
+            cached = heads.get(key)
+        except TypeError:  # an unhashable value: not cached
+            cacheable = False
+    if cached is not None and (cached[2] or b"\0" not in body):
+        try:
+            line = f"receipt:{escape(receipt, version)}\n".encode()
+        except UnicodeEncodeError:
+            pass  # (the general path says which header)
+        else:
+            return b"".join((cached[0], line, cached[1], body, b"\0"))
+    encoded = _encode_common(cmd, headers, body, version, None, None)
+    if encoded is None:
+        return _encode_general(cmd, headers, body, version)
+    head_size = len(encoded) - len(body) - 1
+    if cacheable and head_size <= _HEAD_CACHE_HEAD:
+        line = f"receipt:{escape(receipt, version)}\n".encode()
+        at = encoded.find(b"\n" + line, 0, head_size) + 1
+        if at > 0:
+            if len(heads) >= _HEAD_CACHE_SIZE:
+                heads.clear()
+            length = b"\ncontent-length:" in encoded[:head_size]
+            heads[key] = (encoded[:at], encoded[at + len(line) : head_size], length)
+    return encoded
 
 
 def _encode_general(cmd: str, headers: dict[Any, Any], body: bytes, version: str) -> bytes:

@@ -542,3 +542,28 @@ def test_frames_with_a_receipt_encode_as_without_any_cache(
             expected = encoder._encode_general("SEND", frame.headers, body.encode(), version)
             assert encode_frame(frame, version) == expected  # (a miss, then hits)
             assert encode_frame(frame, version) == expected
+
+
+def test_frames_with_a_receipt_share_one_cached_head_per_shape() -> None:
+    # The head of a frame with a receipt is kept around its receipt line, once for all the
+    # frames of that shape (command, body length, other headers); bounded as the others.
+    from stomp.codec import encode as encoder
+
+    heads = encoder._RECEIPT_HEAD_CACHES["1.2"]
+    heads.clear()
+    for n in range(100):
+        frame = Frame("SEND", {"receipt": f"r-{n}", "destination": "/queue/a"}, "x")
+        assert encode_frame(frame, "1.2") == b"SEND\ndestination:/queue/a\nreceipt:r-%d\n\nx\0" % n
+    assert len(heads) == 1
+    for n in range(3 * encoder._HEAD_CACHE_SIZE):
+        frame = Frame("SEND", {"receipt": "r", "destination": f"/queue/{n}"}, "x")
+        assert encode_frame(frame, "1.2") == b"SEND\ndestination:/queue/%d\nreceipt:r\n\nx\0" % n
+        assert len(heads) <= encoder._HEAD_CACHE_SIZE
+    # (not a str receipt, an unhashable header: written all the same, not kept)
+    heads.clear()
+    assert encode_frame(Frame("SEND", {"receipt": 7}, ""), "1.2") == b"SEND\nreceipt:7\n\n\0"
+    assert (
+        encode_frame(Frame("SEND", {"receipt": "r", "x": ["a"]}, ""), "1.2")
+        == b"SEND\nreceipt:r\nx:['a']\n\n\0"
+    )
+    assert not heads
