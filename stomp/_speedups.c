@@ -32,6 +32,7 @@ static const char *const COMMANDS[] = {
     "BEGIN", "COMMIT", "ABORT", "DISCONNECT", "MESSAGE", "RECEIPT", "ERROR",
 };
 #define N_COMMANDS ((int)(sizeof(COMMANDS) / sizeof(COMMANDS[0])))
+#define MESSAGE_COMMAND 12 /* the index of "MESSAGE" */
 /* Indexes of the commands whose headers are never escaped. */
 #define IS_UNESCAPED_COMMAND(i) ((i) <= 2)
 
@@ -362,9 +363,10 @@ make_frame(module_state *st, PyObject *new_args, PyObject *frame_new, int comman
 
 PyDoc_STRVAR(scan_doc,
 "scan(buf, pos, frames, after_frame, escapes, max_header, max_body, auto_decode,\n"
-"     frame_new, frame_cls, heartbeat) -> (pos, after_frame, partial)\n\n"
+"     frame_new, frame_cls, heartbeat, message_cls) -> (pos, after_frame, partial)\n\n"
 "Decode the ordinary frames of buf from pos, appending them (and heartbeat for each\n"
-"heart-beat EOL) to frames; stop at the first thing that is not ordinary and return\n"
+"heart-beat EOL) to frames (MESSAGE frames built as message_cls, the others as\n"
+"frame_cls); stop at the first thing that is not ordinary and return\n"
 "its position, for the Python decoder to go on from there.  partial is None, or\n"
 "(command, headers, content_length, body_start) when it stopped at an ordinary frame\n"
 "whose body is still arriving.  Internal to stomp.codec.decode.FrameDecoder.");
@@ -372,8 +374,8 @@ PyDoc_STRVAR(scan_doc,
 static PyObject *
 scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 11) {
-        PyErr_SetString(PyExc_TypeError, "scan() takes 11 arguments");
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "scan() takes 12 arguments");
         return NULL;
     }
     module_state *st = get_state(module);
@@ -388,6 +390,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *frame_new = args[8];
     PyObject *frame_cls = args[9];
     PyObject *heartbeat = args[10];
+    PyObject *message_cls = args[11];
     if (PyErr_Occurred())
         return NULL;
     if (!PyList_Check(frames)) {
@@ -409,6 +412,11 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *new_args = PyTuple_Pack(1, frame_cls);
     if (new_args == NULL)
         return NULL;
+    PyObject *message_new_args = PyTuple_Pack(1, message_cls);
+    if (message_new_args == NULL) {
+        Py_DECREF(new_args);
+        return NULL;
+    }
     header_cache cache, raw_cache; /* names as escaped, and as they are (CONNECTED...) */
     cache.used = raw_cache.used = 0;
     PyObject *partial = NULL; /* a frame whose body is still arriving, if it stops at one */
@@ -499,7 +507,9 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(headers);
             goto error;
         }
-        PyObject *frame = make_frame(st, new_args, frame_new, command, headers, body);
+        PyObject *frame = make_frame(
+            st, command == MESSAGE_COMMAND ? message_new_args : new_args, frame_new, command,
+            headers, body);
         Py_DECREF(headers);
         Py_DECREF(body);
         if (frame == NULL)
@@ -521,6 +531,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     Py_DECREF(new_args);
+    Py_DECREF(message_new_args);
     cache_clear(&cache);
     cache_clear(&raw_cache);
     PyObject *result = Py_BuildValue("(nOO)", pos, after_frame ? Py_True : Py_False,
@@ -531,6 +542,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 error:
     Py_XDECREF(partial);
     Py_DECREF(new_args);
+    Py_DECREF(message_new_args);
     cache_clear(&cache);
     cache_clear(&raw_cache);
     return NULL;
@@ -557,7 +569,7 @@ module_exec(PyObject *module)
     if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body)
         return -1;
     /* What scan() returns, for decode.py to refuse a build older than itself. */
-    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 2) < 0)
+    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 3) < 0)
         return -1;
     return 0;
 }

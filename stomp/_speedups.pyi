@@ -16,5 +16,6 @@ def scan(
     frame_new: Callable[[type], Any],
     frame_cls: type,
     heartbeat: Any,
+    message_cls: type,
     /,
 ) -> tuple[int, bool, tuple[str, dict[str, str], int, int] | None]: ...

@@ -124,7 +124,8 @@ class Confirmation(Future[Frame]):
     def result(self, timeout: float | None = None) -> Frame:
         """The RECEIPT frame, once it came (as :meth:`concurrent.futures.Future.result`)."""
         if self._state == _FINISHED and self._exception is None:
-            return self._result
+            frame: Frame = self._result
+            return frame
         return super().result(timeout)
 
     def exception(self, timeout: float | None = None) -> BaseException | None:

@@ -267,7 +267,9 @@ class Connection:
     ) -> None:
         loop = asyncio.get_running_loop()
         session = self.session
-        decoder = FrameDecoder(decoding_version(session.version), auto_decode=self.auto_decode)
+        decoder = FrameDecoder(
+            decoding_version(session.version), auto_decode=self.auto_decode, message_class=Message
+        )
         link = Link(decoder, self._deliver, self._link_lost)
         host, port = host_and_port
         self._link = link
@@ -733,7 +735,8 @@ class Connection:
                         continue
                 if self.session.track_deliveries:
                     self.session.received(frame)  # (remembers it for StaleAckException)
-                subscription._queue.append(frame)
+                frame.subscription = subscription  # type: ignore[attr-defined]
+                subscription._queue.append(frame)  # type: ignore[arg-type]
                 if subscription is not last:
                     last = subscription
                     if subscription not in fed:

@@ -20,8 +20,9 @@ __all__ = ["Message", "Subscription"]
 class Message(Frame):
     """A message received on a :class:`Subscription`: the MESSAGE frame itself (a
     :class:`~stomp.codec.Frame`: ``cmd``, ``headers``, ``body`` -- ``str``, or ``bytes``
-    with ``auto_decode=False`` -- and ``original_headers``), given the subscription it came
-    on and the calls that answer it.
+    with ``auto_decode=False`` -- and ``original_headers``; the connection's decoder builds
+    MESSAGE frames as this class), given the subscription it came on and the calls that
+    answer it.
 
     Attributes:
         subscription: the subscription it came on.
@@ -114,7 +115,7 @@ class Subscription:
         self.destination = destination
         self.ack = ack
         self.max_buffered = max_buffered
-        self._queue: deque[Frame] = deque()
+        self._queue: deque[Message] = deque()  # (decoded as Messages: see Connection)
         self._waiter: asyncio.Future[None] | None = None
         self._ended: BaseException | None = None  # StopAsyncIteration or why it was lost
         self._holding = False
@@ -169,12 +170,7 @@ class Subscription:
             await self._wait()
         if self._holding:
             self._release()
-        # The decoder made a Frame: it becomes the Message in place, given its subscription
-        # (no second object per message: this is the receive path's hot spot).
-        message: Message = queue.popleft()  # type: ignore[assignment]
-        message.__class__ = Message
-        message.subscription = self
-        return message
+        return queue.popleft()
 
     async def _wait(self) -> None:
         while not self._queue:
@@ -188,10 +184,7 @@ class Subscription:
     def _take(self) -> Message:
         if self._holding:
             self._release()
-        message: Message = self._queue.popleft()  # type: ignore[assignment]
-        message.__class__ = Message  # (as in __anext__)
-        message.subscription = self
-        return message
+        return self._queue.popleft()
 
     def _release(self) -> None:
         # Reading was paused for this subscription: resume once half its room is free.

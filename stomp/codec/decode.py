@@ -39,7 +39,7 @@ else:
         _c_scan = None
         _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
     else:
-        if SCAN_VERSION == 2:
+        if SCAN_VERSION == 3:
             _c_scan = _built_scan
         else:  # (a build of another version of stomp/_speedups.c)
             _c_scan = None
@@ -71,9 +71,11 @@ class _PendingFrame:
         return len(self.head) + self.size + 1 - self.remaining
 
 
-def _new_frame(cmd: str, headers: dict[str, str], body: bytes, auto_decode: bool) -> Frame:
+def _new_frame(
+    cls: type[Frame], cmd: str, headers: dict[str, str], body: bytes, auto_decode: bool
+) -> Frame:
     # A decoded frame (bypassing Frame.__init__'s argument handling).
-    frame = Frame.__new__(Frame)
+    frame = Frame.__new__(cls)
     frame.cmd = cmd
     frame.headers = headers
     frame.original_headers = headers.copy()
@@ -96,6 +98,9 @@ class FrameDecoder:
         max_body_bytes: limit for one frame's body.
         strict: when true, an undefined escape sequence in a header is an error; when false
             (the default, as stomp.py) it is kept verbatim.
+        message_class: the class of the MESSAGE frames (:class:`~stomp.codec.Frame` or a
+            subclass; built, as every decoded frame, without calling ``__init__``); the
+            asyncio client's messages are decoded straight into its ``Message`` class.
 
     A decoding error is final: the stream cannot be resynchronised, so after a
     :class:`~stomp.exception.FrameError` every further :meth:`feed` raises it again.
@@ -117,7 +122,11 @@ class FrameDecoder:
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         strict: bool = False,
+        message_class: type[Frame] = Frame,
     ) -> None:
+        if not (isinstance(message_class, type) and issubclass(message_class, Frame)):
+            raise TypeError(f"message_class must be Frame or a subclass: {message_class!r}")
+        self.message_class = message_class
         self._buf = bytearray()
         # Stream position of self._buf[0] (after the bytes a pending frame holds).
         self._offset = 0
@@ -231,6 +240,9 @@ class FrameDecoder:
             self._buf = bytearray(memoryview(buf)[pos:]) if pos else bytearray(buf)
         return frames
 
+    def _class_of(self, cmd: str) -> type[Frame]:
+        return self.message_class if cmd == "MESSAGE" else Frame
+
     def _fail(self, reason: str, where: int) -> FrameError:
         return FrameError(reason, self._offset + where)
 
@@ -259,11 +271,15 @@ class FrameDecoder:
         self._pending = None
         if self.auto_decode and not pending.parts:
             # The whole body is in this chunk: decoded from it in one pass, not copied first.
-            frame = _new_frame(pending.cmd, pending.headers, b"", False)
+            frame = _new_frame(
+                self._class_of(pending.cmd), pending.cmd, pending.headers, b"", False
+            )
             frame.body = str(rest, "utf-8", "replace")
         else:
             body = b"".join([*pending.parts, rest])
-            frame = _new_frame(pending.cmd, pending.headers, body, self.auto_decode)
+            frame = _new_frame(
+                self._class_of(pending.cmd), pending.cmd, pending.headers, body, self.auto_decode
+            )
         frames.append(frame)
         return nul + 1
 
@@ -297,7 +313,7 @@ class FrameDecoder:
                 # code below handles, one frame or EOL, before the C scanner goes on.
                 pos, after_frame, partial = scan(
                     buf, pos, frames, after_frame, escapes, c_max_header, c_max_body,
-                    auto_decode, new_frame, Frame, HEARTBEAT_FRAME,
+                    auto_decode, new_frame, Frame, HEARTBEAT_FRAME, self.message_class,
                 )  # fmt: skip
                 if partial is not None:
                     # A frame whose body is still arriving, its head decoded in C.
@@ -426,7 +442,7 @@ class FrameDecoder:
                 body = str(memoryview(buf)[body_start:body_end], "utf-8", "replace")
             else:
                 body = bytes(memoryview(buf)[body_start:body_end])
-            frame = new_frame(Frame)
+            frame = new_frame(Frame if cmd != "MESSAGE" else self.message_class)
             frame.cmd = cmd
             frame.headers = headers
             frame.original_headers = headers.copy()

@@ -333,7 +333,7 @@ def test_the_accelerator_really_runs() -> None:
     frames: list[Frame] = []
     data = b"\nMESSAGE\nack:ID\\c1\na:1\na:2\n\nhi\0\nFOO\n\n\0"
     pos, after, partial = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__,
-                               Frame, HEARTBEAT_FRAME)  # fmt: skip
+                               Frame, HEARTBEAT_FRAME, Frame)  # fmt: skip
     assert (pos, after, partial) == (data.index(b"FOO"), True, None)  # an unknown command
     assert frames[0] is HEARTBEAT_FRAME
     assert (frames[1].cmd, frames[1].headers, frames[1].body) == (
@@ -352,7 +352,7 @@ def test_the_accelerator_hands_back_a_frame_still_arriving_with_its_head() -> No
     data = b"RECEIPT\nreceipt-id:1\n\n\0MESSAGE\ncontent-length:5\nack:ID\\c2\n\nhel"
     start = data.index(b"MESSAGE")
     pos, after, partial = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__,
-                               Frame, HEARTBEAT_FRAME)  # fmt: skip
+                               Frame, HEARTBEAT_FRAME, Frame)  # fmt: skip
     assert (pos, after) == (start, True)
     assert partial == ("MESSAGE", {"content-length": "5", "ack": "ID:2"}, 5, len(data) - 3)
     assert [f.cmd for f in frames] == ["RECEIPT"]
@@ -361,9 +361,39 @@ def test_the_accelerator_hands_back_a_frame_still_arriving_with_its_head() -> No
     for tail, expected in ((b"hello", True), (b"hello!", False)):
         stream = data[:start] + b"MESSAGE\ncontent-length:5\n\n" + tail
         got = scan(stream, start, [], False, 2, 1000, 1000, False, Frame.__new__, Frame,
-                   HEARTBEAT_FRAME)  # fmt: skip
+                   HEARTBEAT_FRAME, Frame)  # fmt: skip
         assert got[0] == start
         assert (got[2] is not None) is expected
     # The decoder fed it in pieces decodes the frame once, as the pure-Python one does.
     chunks = [data, b"lo\0\n", b"SEND\ncontent-length:3\n\nab", b"c\0"]
     assert_same(chunks, "1.2", {"auto_decode": True})
+
+
+class _Message(Frame):
+    """A Frame subclass for MESSAGE frames (as the asyncio client has)."""
+
+
+@pytest.mark.parametrize("speedups", [True, False], ids=["speedups", "pure"])
+def test_message_class_builds_the_message_frames_on_both_paths(speedups: bool) -> None:
+    data = (
+        b"MESSAGE\nack:1\n\nsmall\0RECEIPT\nreceipt-id:r\n\n\0"
+        b"MESSAGE\ncontent-length:6\nack:2\n\nsplit!\0"
+    )
+    decoder = FrameDecoder("1.2", message_class=_Message)
+    if not speedups:
+        decoder._scan = None
+    elif decoder._scan is None:
+        pytest.skip("the C accelerator is not built")
+    cut = len(data) - 4  # (the last one arrives in two pieces: the pending path)
+    frames = decoder.feed(data[:cut]) + decoder.feed(data[cut:])
+    assert [(type(f), f.cmd, f.body) for f in frames] == [
+        (_Message, "MESSAGE", b"small"),
+        (Frame, "RECEIPT", b""),
+        (_Message, "MESSAGE", b"split!"),
+    ]
+    assert frames[0].original_headers == {"ack": "1"}
+
+
+def test_message_class_must_be_a_frame_class() -> None:
+    with pytest.raises(TypeError, match="message_class"):
+        FrameDecoder(message_class=dict)  # type: ignore[arg-type]
