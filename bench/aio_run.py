@@ -28,12 +28,10 @@ and ``bench/results/aio.json``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import platform
-import selectors
 import statistics
 import subprocess
 import sys
@@ -45,7 +43,16 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
-from run import cpu_model, fmt_rate, fmt_ratio, fmt_us, log, start_server, stop_server  # noqa: E402
+from run import (  # noqa: E402
+    Worker,
+    cpu_model,
+    fmt_rate,
+    fmt_ratio,
+    fmt_us,
+    log,
+    start_server,
+    stop_server,
+)
 
 WORKER = BENCH / "aio_worker.py"
 RESULTS_MD = BENCH / "RESULTS-aio.md"
@@ -182,60 +189,6 @@ def lib_command(lib: str, pythons: dict[str, Path]) -> tuple[list[str], dict[str
     return [str(pythons[lib]), "-I", str(WORKER), "--lib", lib], env
 
 
-class Worker:
-    """One running ``aio_worker.py``; requests answered one at a time, with a deadline."""
-
-    def __init__(self, lib: str, pythons: dict[str, Path], cwd: str, deadline: float) -> None:
-        cmd, env = lib_command(lib, pythons)
-        self.lib = lib
-        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            text=True,
-            bufsize=1,
-        )
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(self.proc.stdout, selectors.EVENT_READ)
-        self.info = self._read(deadline)
-
-    def _read(self, deadline: float) -> dict:
-        if not self.selector.select(max(0.0, deadline - time.monotonic())):
-            raise TimeoutError(f"{self.lib} worker: scenario timeout")
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(timeout=10)
-            raise RuntimeError(f"{self.lib} worker died ({self.proc.returncode}): {self.errors()}")
-        return json.loads(line)
-
-    def trial(self, request: dict, deadline: float) -> dict:
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        result = self._read(deadline)
-        if "error" in result:
-            raise RuntimeError(result["error"])
-        return result
-
-    def errors(self) -> str:
-        self.stderr.seek(0)
-        return self.stderr.read().strip()[-2000:]
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.selector.close()
-        self.stderr.close()
-
-
 # --- running a scenario --------------------------------------------------------------------
 
 
@@ -254,7 +207,7 @@ def run_scenario(sc: Scenario, args, pythons: dict[str, Path], port: int, cwd: s
     try:
         for lib in LIBS:
             try:
-                workers[lib] = Worker(lib, pythons, cwd, deadline)
+                workers[lib] = Worker(lib, *lib_command(lib, pythons), cwd, deadline)
                 info[lib] = workers[lib].info
             except (TimeoutError, RuntimeError, OSError) as exc:
                 errors[lib] = str(exc)

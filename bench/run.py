@@ -297,12 +297,20 @@ def lib_command(lib: str, python: Path, args: list[str], skip_scan: bool = True)
     return [str(python), "-I", *args], env
 
 
-class Worker:
-    """One running ``suite_worker.py``; requests answered one at a time, with a deadline."""
+def suite_worker(lib: str, python: Path, cwd: str, extra: list[str], deadline: float) -> Worker:
+    """A running ``suite_worker.py`` for ``lib``."""
+    worker_lib = "ours" if lib == "pure" else lib
+    cmd, env = lib_command(lib, python, [str(WORKER), "--lib", worker_lib, *extra])
+    return Worker(lib, cmd, env, cwd, deadline)
 
-    def __init__(self, lib: str, python: Path, cwd: str, extra: list[str], deadline: float):
-        worker_lib = "ours" if lib == "pure" else lib
-        cmd, env = lib_command(lib, python, [str(WORKER), "--lib", worker_lib, *extra])
+
+class Worker:
+    """One running worker process (``suite_worker.py``, ``aio_worker.py``): JSON requests
+    on its stdin answered one at a time on its stdout, each within a deadline."""
+
+    def __init__(
+        self, lib: str, cmd: list[str], env: dict[str, str], cwd: str, deadline: float
+    ) -> None:
         self.lib = lib
         self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
@@ -398,7 +406,7 @@ def run_scenario(
         libs["floor"] = str(FLOOR / "stomp")
     try:
         for lib, directory in libs.items():
-            workers[lib] = Worker(lib, python, cwd, ["--expect-dir", directory], deadline)
+            workers[lib] = suite_worker(lib, python, cwd, ["--expect-dir", directory], deadline)
         speedups = {lib: workers[lib].info.get("speedups") for lib in workers if lib != "floor"}
         if speedups.get("ours") is not True or speedups.get("pure", False) is not False:
             log(f"  warning: decoder paths not as expected (speedups: {speedups})")
@@ -697,7 +705,7 @@ def profile(scenario_id: str, args, python: Path) -> None:
             prof_dir.mkdir()
             deadline = time.monotonic() + args.timeout * sc.timeout_scale
             rounds = rounds_for(sc, args)
-            worker = Worker("ours", python, cwd, ["--profile-dir", str(prof_dir)], deadline)
+            worker = suite_worker("ours", python, cwd, ["--profile-dir", str(prof_dir)], deadline)
             try:
                 for _ in range(rounds):
                     worker.trial(request, deadline)

@@ -641,20 +641,12 @@ class Connection:
             reconnection.fail(reason)
         connected = self._connected
         if connected is not None and not connected.done():
-            connected.set_exception(
-                reason
-                if isinstance(reason, StompException)
-                else ConnectionClosedException("the connection ended before CONNECTED")
-            )
+            connected.set_exception(_failure(reason, "the connection ended before CONNECTED"))
         receipts = list(self._receipts.values())
         self._receipts.clear()
         for waiter in receipts:
             if not waiter.done():
-                waiter.set_exception(
-                    reason
-                    if isinstance(reason, StompException)
-                    else ConnectionClosedException("disconnected before the receipt came")
-                )
+                waiter.set_exception(_failure(reason, "disconnected before the receipt came"))
         subscriptions = list(self._subscriptions.values())
         self._subscriptions.clear()
         for subscription in subscriptions:
@@ -812,3 +804,9 @@ class Connection:
                 self.on_error(frame)
             except Exception:
                 log.exception("the on_error callback raised")
+
+
+def _failure(reason: BaseException, otherwise: str) -> BaseException:
+    # What a call waiting on a connection that ended raises: why it ended, or (after
+    # disconnect(), whose reason is StopAsyncIteration) a ConnectionClosedException.
+    return reason if isinstance(reason, StompException) else ConnectionClosedException(otherwise)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import clusters
 from support.brokers import missing, require
 from support.clusters import ActiveMQPair, RabbitMQCluster
+from support.tcpproxy import TcpProxy
 
 from brokerinfo import (
     ACTIVEMQ,
@@ -117,3 +119,17 @@ def activemq_pair() -> Iterator[ActiveMQPair]:
     pair = clusters.activemq_pair()
     yield pair
     pair.restore()
+
+
+#: The real brokers the proxy tests run against, by fixture parameter.
+PROXIED_BROKERS = {"rabbitmq": RABBITMQ, "activemq": ACTIVEMQ}
+
+
+@pytest.fixture(params=list(PROXIED_BROKERS))
+def proxied(request: pytest.FixtureRequest) -> Iterator[tuple[Any, TcpProxy]]:
+    """``(broker info, proxy)``: a loopback proxy (:mod:`support.tcpproxy`) to RabbitMQ or
+    ActiveMQ, which a test can cut or freeze (skipped without them, failed in CI)."""
+    name = request.param
+    request.getfixturevalue(f"{name}_stomp")
+    with TcpProxy(PROXIED_BROKERS[name].address) as proxy:
+        yield PROXIED_BROKERS[name], proxy

@@ -8,29 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from support.aio import aio_test
 from support.tcpproxy import TcpProxy
 
 import stomp.aio
-from brokerinfo import ACTIVEMQ, RABBITMQ
 from stomp.exception import StaleAckException
 
-BROKERS = {"rabbitmq": RABBITMQ, "activemq": ACTIVEMQ}
 COUNT = 300
-
-
-@pytest.fixture(params=list(BROKERS))
-def proxied(request: pytest.FixtureRequest) -> Iterator[tuple[Any, TcpProxy]]:
-    """``(broker info, proxy)``: a proxy to RabbitMQ or ActiveMQ (skipped without them,
-    failed in CI)."""
-    name = request.param
-    request.getfixturevalue(f"{name}_stomp")
-    with TcpProxy(BROKERS[name].address) as proxy:
-        yield BROKERS[name], proxy
 
 
 def _conn(info: Any, proxy: TcpProxy, **options: Any) -> stomp.aio.Connection:

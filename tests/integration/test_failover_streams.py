@@ -229,3 +229,35 @@ def test_restarting_a_single_activemq_loses_nothing_confirmed(
         {"activemq.prefetchSize": "200"},
         restart,
     )
+
+
+def test_a_paused_activemq_is_found_by_heartbeats_and_recovered(
+    activemq_pair: ActiveMQPair,
+) -> None:
+    # A half-open link: the broker (alone, the pair's slave stopped) is stopped with
+    # SIGSTOP, its sockets open and silent.  The clients find it through heart-beats (1 s,
+    # so within about 2 s), try to connect again (the kernel still accepts TCP, nothing
+    # answers CONNECT), and carry on once it runs again.  The pause lasts PAUSE seconds:
+    # that is what is tested, so it is a sleep.
+    pair = activemq_pair
+    master = pair.master()
+    pair.stop(pair.other(master))
+
+    def pause() -> None:
+        pair.pause(master)
+        try:
+            time.sleep(PAUSE)
+        finally:
+            pair.resume(master)
+
+    _run_stream(
+        [master],
+        f"/queue/stompng.paused.{uuid.uuid4().hex[:12]}",
+        {},
+        {"activemq.prefetchSize": "200"},
+        pause,
+    )
+
+
+#: How long the paused broker stays stopped, in seconds.
+PAUSE = 5.0

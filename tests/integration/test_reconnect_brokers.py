@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,12 +24,10 @@ from support.tcpproxy import TcpProxy
 from support.waiting import WAIT, wait_until
 
 import stomp
-from brokerinfo import ACTIVEMQ, EMBEDDED, RABBITMQ
+from brokerinfo import ACTIVEMQ, EMBEDDED
 from stomp.broker import Broker
 from stomp.codec import Frame
 from stomp.exception import StaleAckException
-
-BROKERS = {"rabbitmq": RABBITMQ, "activemq": ACTIVEMQ}
 
 
 class Reconnects(Collector):
@@ -44,16 +41,6 @@ class Reconnects(Collector):
         with self._changed:
             self.connected_count += 1
             self._changed.notify_all()
-
-
-@pytest.fixture(params=list(BROKERS))
-def proxied(request: pytest.FixtureRequest) -> Iterator[tuple[Any, TcpProxy]]:
-    """``(broker info, proxy)``: a proxy to RabbitMQ or ActiveMQ (skipped without them,
-    failed in CI)."""
-    name = request.param
-    request.getfixturevalue(f"{name}_stomp")
-    with TcpProxy(BROKERS[name].address) as proxy:
-        yield BROKERS[name], proxy
 
 
 def _connection(info: Any, proxy: TcpProxy, **options: Any) -> tuple[Any, Reconnects]:
