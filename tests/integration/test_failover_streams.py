@@ -98,6 +98,7 @@ def _run_stream(
     send_headers: dict[str, str],
     subscribe_headers: dict[str, str],
     kill: Any,
+    what: str = "killed",
 ) -> None:
     first = nodes[0]
     policy = stomp.ReconnectPolicy(max_time=WAIT, wait=WAIT)
@@ -161,7 +162,7 @@ def _run_stream(
         reconnected = consumer.connected_at[-1]
         after = [when for _, _, when in deliveries if when > reconnected]
         print(
-            f"{first.node} killed after {KILL_AFTER} of {COUNT} consumed: the consumer was "
+            f"{first.node} {what} after {KILL_AFTER} of {COUNT} consumed: the consumer was "
             f"connected again {reconnected - killed_at:.2f} s later and had a message "
             f"{(min(after) if after else float('nan')) - killed_at:.2f} s after the kill; "
             f"{len(resent)} sends written twice, {redeliveries} redeliveries, "
@@ -256,6 +257,7 @@ def test_a_paused_activemq_is_found_by_heartbeats_and_recovered(
         {},
         {"activemq.prefetchSize": "200"},
         pause,
+        f"paused for {PAUSE} s",
     )
 
 
