@@ -24,6 +24,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from stomp.threads import leave_signals_to_the_main_thread
+
 __all__ = ["HeartbeatTimer", "Heartbeater", "negotiate", "parse"]
 
 log = logging.getLogger("stomp.py")
@@ -224,6 +226,7 @@ class Heartbeater:
 
     def run(self) -> None:
         """The thread's loop: :meth:`step` until it says done, sleeping in between."""
+        leave_signals_to_the_main_thread()
         wakeup = self._wakeup
         try:
             while True:

@@ -44,6 +44,7 @@ from stomp.exception import (
     PublishFailedException,
     ReconnectFailedException,
 )
+from stomp.threads import leave_signals_to_the_main_thread
 
 if TYPE_CHECKING:
     from stomp.confirmation import Confirmation
@@ -411,6 +412,7 @@ class Reconnector:
             raise NotConnectedException(f"the connection was lost: {failure}") from failure
 
     def _run(self) -> None:
+        leave_signals_to_the_main_thread()
         policy = self.policy
         transport = self.transport
         started = time.monotonic()

@@ -47,6 +47,7 @@ from stomp.failover import HOST_LIST_ARGUMENTS, FailoverMixin, HostList
 from stomp.heartbeat import Heartbeater
 from stomp.keepalive import KeepaliveSpec
 from stomp.session import ClientSession, decoding_version, refusal_hint, refusal_reason
+from stomp.threads import leave_signals_to_the_main_thread
 from stomp.tls import TLSSettings, TLSStream
 from stomp.writer import DEFAULT_HIGH_WATER, DEFAULT_SEND_TIMEOUT, FrameWriter
 
@@ -602,6 +603,7 @@ class BaseTransport(ListenerDispatch):
         return decoder.feed
 
     def _io_loop(self, generation: int, exited: threading.Event) -> None:
+        leave_signals_to_the_main_thread()
         _log.debug("starting io loop (%s)", threading.current_thread().name)
         feed = self._feed_function(self._decoder)
         receive = self.receive

@@ -55,6 +55,7 @@ from collections.abc import Callable
 from typing import Final
 
 from stomp.exception import NotConnectedException, SendTimeoutException
+from stomp.threads import leave_signals_to_the_main_thread
 
 __all__ = [
     "COALESCE_WINDOW",
@@ -380,6 +381,7 @@ class FrameWriter:
     def _run(self) -> None:
         # The writer thread: write whatever is queued, in batches, until closed.  It waits
         # for a token on _wakeups (not under the lock); whoever sets _signalled puts one.
+        leave_signals_to_the_main_thread()
         while True:
             with self._lock:
                 if self._closed or self._error is not None:

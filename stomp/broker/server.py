@@ -26,6 +26,7 @@ from stomp.broker.connection import ClientConnection, State
 from stomp.broker.destinations import Router
 from stomp.broker.handshake import Settings
 from stomp.codec import DEFAULT_MAX_HEADER_BYTES, VERSIONS
+from stomp.threads import leave_signals_to_the_main_thread
 
 __all__ = ["Broker"]
 
@@ -308,6 +309,7 @@ class Broker:
             pass  # already awake (buffer full) or shut down
 
     def _run(self) -> None:
+        leave_signals_to_the_main_thread()
         selector = self._selector
         assert selector is not None
         try:

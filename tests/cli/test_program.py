@@ -460,6 +460,11 @@ class Terminal:
         import termios
 
         self.controller, terminal = os.openpty()
+        # NOFLSH: Ctrl-C must not flush the output queue, or it may throw away what the
+        # program writes at once on the SIGINT (the new prompt) before the test reads it.
+        attributes = termios.tcgetattr(terminal)
+        attributes[3] |= termios.NOFLSH
+        termios.tcsetattr(terminal, termios.TCSANOW, attributes)
 
         def take_terminal() -> None:
             os.setsid()
@@ -481,6 +486,38 @@ class Terminal:
 
     def type(self, keys: bytes) -> None:
         os.write(self.controller, keys)
+
+    def interrupt(self) -> None:
+        """Type Ctrl-C once the client waits for a key.  (CPython's readline looks at
+        signals only when its wait for input is interrupted: a SIGINT that arrives while it
+        is still handling the key before would wait for the next key.)"""
+        self.wait_reading()
+        self.type(b"\x03")
+
+    def wait_reading(self) -> None:
+        """Wait (bounded) until the client's main thread is blocked waiting for a key:
+        (Linux x86-64, from /proc) in CPython's select() with no timeout (readline's own
+        selects while it handles a key have a timeout or a signal mask).  Elsewhere this
+        returns at once."""
+        if os.uname().machine != "x86_64":
+            return
+        path = f"/proc/{self.process.pid}/syscall"
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                with open(path) as status:
+                    fields = status.read().split()
+            except OSError:
+                return
+            if not fields or (fields[0] != "running" and not fields[0].isdigit()):
+                return  # (not the format known here)
+            # pselect6 (270): timeout and sigmask NULL; select (23): timeout NULL
+            if fields[0] == "270" and fields[5:7] == ["0x0", "0x0"]:
+                return
+            if fields[0] == "23" and fields[5:6] == ["0x0"]:
+                return
+            time.sleep(0.005)
+        raise AssertionError("the client never waited for a key")
 
     def expect(self, text: bytes) -> None:
         """Wait (bounded) until ``text`` appeared since the last expect."""
@@ -519,13 +556,13 @@ def test_ctrl_c_on_a_half_typed_line_drops_the_line(
         terminal.expect(b"> ")
         terminal.type(b"sen")
         terminal.expect(b"sen")
-        terminal.type(b"\x03")  # Ctrl-C: the line is dropped, a new prompt
+        terminal.interrupt()  # Ctrl-C: the line is dropped, a new prompt
         terminal.expect(b"\r\n> ")
         terminal.type(b"ver\r")
         terminal.expect(b"(stomp.py 9.0.0 API) [Protocol version 1.1]")
         assert b"Unknown command" not in terminal.seen
         terminal.expect(b"> ")
-        terminal.type(b"\x03")  # Ctrl-C on an empty line: leave
+        terminal.interrupt()  # Ctrl-C on an empty line: leave
         terminal.expect(b"Shutting down, please wait")
     finally:
         status = terminal.close()
