@@ -28,10 +28,7 @@ and ``bench/results/aio.json``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -45,11 +42,11 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 from run import (  # noqa: E402
     Worker,
-    cpu_model,
     fmt_rate,
     fmt_ratio,
     fmt_us,
     log,
+    report,
     start_server,
     stop_server,
 )
@@ -432,29 +429,16 @@ def main() -> None:
         finally:
             stop_server(server)
     targets = evaluate(rows)
-    meta = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "rounds": args.rounds,
-        "quick": args.quick,
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    header = (
-        f"Date: {meta['date']} · {meta['cpu_model']} · {meta['cpu_count']} CPUs · "
-        f"{meta['platform']} · Python {meta['python']} · "
-        f"{'quick' if args.quick else 'full'} run, {args.rounds} rounds per scenario, "
-        f"{meta['seconds']:.0f} s"
+    report(
+        tables(rows, targets),
+        rows,
+        args,
+        started,
+        f"{args.rounds} rounds per scenario",
+        RESULTS_MD,
+        RESULTS_JSON,
+        results_markdown,
     )
-    body = tables(rows, targets)
-    print(header + "\n\n" + body)
-    if not args.no_write:
-        RESULTS_JSON.parent.mkdir(exist_ok=True)
-        RESULTS_JSON.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
-        RESULTS_MD.write_text(results_markdown(header, body))
-        log(f"wrote {RESULTS_MD.relative_to(REPO)} and {RESULTS_JSON.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -816,12 +817,39 @@ def main() -> None:
             log("import: fresh interpreters ...")
             rows += measure_import(args, python, cwd)
     targets = evaluate(rows)
+    report(
+        tables(rows, targets),
+        rows,
+        args,
+        started,
+        f"{args.rounds} A/B rounds per scenario",
+        RESULTS_MD,
+        RESULTS_JSON,
+        results_markdown,
+        machine=platform.machine(),
+        node=platform.node(),
+    )
+
+
+def report(
+    body: str,
+    rows: list[dict],
+    args,
+    started: float,
+    rounds: str,
+    markdown_path: Path,
+    json_path: Path,
+    markdown: Callable[[str, str], str],
+    **more_meta: object,
+) -> None:
+    """Print the results (a header naming the run and the machine, then ``body``, the
+    tables) and, unless ``--no-write``, write them to ``markdown_path`` (through
+    ``markdown``) and ``rows`` to ``json_path``."""
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "machine": platform.machine(),
-        "node": platform.node(),
+        **more_meta,
         "cpu_count": os.cpu_count(),
         "cpu_model": cpu_model(),
         "rounds": args.rounds,
@@ -831,16 +859,14 @@ def main() -> None:
     header = (
         f"Date: {meta['date']} · {meta['cpu_model']} · {meta['cpu_count']} CPUs · "
         f"{meta['platform']} · Python {meta['python']} · "
-        f"{'quick' if args.quick else 'full'} run, {args.rounds} A/B rounds per scenario, "
-        f"{meta['seconds']:.0f} s"
+        f"{'quick' if args.quick else 'full'} run, {rounds}, {meta['seconds']:.0f} s"
     )
-    body = tables(rows, targets)
     print(header + "\n\n" + body)
     if not args.no_write:
-        RESULTS_JSON.parent.mkdir(exist_ok=True)
-        RESULTS_JSON.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
-        RESULTS_MD.write_text(results_markdown(header, body))
-        log(f"wrote {RESULTS_MD.relative_to(REPO)} and {RESULTS_JSON.relative_to(REPO)}")
+        json_path.parent.mkdir(exist_ok=True)
+        json_path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+        markdown_path.write_text(markdown(header, body))
+        log(f"wrote {markdown_path.relative_to(REPO)} and {json_path.relative_to(REPO)}")
 
 
 def results_markdown(header: str, body: str) -> str:
