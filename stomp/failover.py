@@ -244,6 +244,17 @@ class HostList:
         first, self._first = self._first, 0
         return ConnectPlan(self, self.hosts[first:] + self.hosts[:first])
 
+    def backoff(self, n: int) -> float:
+        """The seconds to sleep after the ``n``-th pass (0: the first) in which every host
+        failed: ``reconnect_sleep_initial`` growing by ``reconnect_sleep_increase`` per pass,
+        at most ``reconnect_sleep_max``, plus up to ``reconnect_sleep_jitter`` of random
+        extra."""
+        try:
+            delay = min(self.sleep_max, self.sleep_initial * (1 + self.sleep_increase) ** n)
+        except OverflowError:
+            delay = self.sleep_max
+        return float(delay * (1 + random.random() * self.sleep_jitter))
+
     def interrupt(self) -> None:
         """End a :meth:`connect` that sleeps between passes."""
         self._wakeup.set()
@@ -299,10 +310,8 @@ class ConnectPlan:
             yield from self.candidates
             if limit != -1 and self.failures >= limit:
                 return
-            delay = min(hosts.sleep_max, hosts.sleep_initial * (1 + hosts.sleep_increase) ** passes)
-            if delay < hosts.sleep_max:
-                passes += 1
-            yield delay * (1 + random.random() * hosts.sleep_jitter)
+            yield hosts.backoff(passes)
+            passes += 1
 
     def failed(self, host_and_port: HostAndPort, exc: BaseException) -> None:
         """An attempt failed (logged as a warning)."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from stomp.exception import (
     PublishFailedException,
     ReconnectFailedException,
 )
+from stomp.failover import HostList
 from stomp.threads import leave_signals_to_the_main_thread
 
 if TYPE_CHECKING:
@@ -467,15 +467,11 @@ class Reconnector:
             transport._call("reconnect_failed", failure)
 
     def _delay(self, rounds: int) -> float:
-        # The host list's back-off between rounds: initial * (1 + increase) ** n, capped,
-        # plus jitter.
+        # The host list's back-off between rounds (its defaults for a transport without one).
         hosts = getattr(self.transport, "_hosts", None)
-        initial = getattr(hosts, "sleep_initial", 0.1)
-        increase = getattr(hosts, "sleep_increase", 0.5)
-        jitter = getattr(hosts, "sleep_jitter", 0.1)
-        ceiling = getattr(hosts, "sleep_max", 60.0)
-        delay = min(ceiling, initial * (1 + increase) ** (rounds - 1))
-        return float(delay * (1 + random.random() * jitter))
+        if hosts is None:
+            hosts = HostList(prefer_localhost=False, try_loopback_connect=False)
+        return hosts.backoff(rounds - 1)
 
 
 def restore_subscriptions(transport: BaseTransport) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from typing import TYPE_CHECKING
 
 from stomp.codec import Frame
@@ -99,10 +98,7 @@ class Reconnection:
                 why = f"not connected again within {policy.max_time} s"
                 break
             if rounds:
-                delay = min(
-                    hosts.sleep_max, hosts.sleep_initial * (1 + hosts.sleep_increase) ** rounds
-                )
-                await asyncio.sleep(delay * (1 + random.random() * hosts.sleep_jitter))
+                await asyncio.sleep(hosts.backoff(rounds))
             rounds += 1
             try:
                 await connection._through_hosts(connection.timeout)

@@ -220,3 +220,15 @@ def test_tls_settings_per_host_and_for_the_added_loopback_entry() -> None:
     assert hosts.get_ssl(None) is None
     assert hosts.name_for(("127.0.0.1", 61614)) == "vm"
     assert hosts.name_for(("other", 61614)) == "other"
+
+
+def test_backoff_grows_to_its_ceiling_with_jitter() -> None:
+    hosts = hostlist(
+        [("a", 1)],
+        reconnect_sleep_initial=0.1,
+        reconnect_sleep_increase=1.0,
+        reconnect_sleep_jitter=0.5,
+        reconnect_sleep_max=1.0,
+    )
+    for n, base in ((0, 0.1), (1, 0.2), (2, 0.4), (3, 0.8), (4, 1.0), (10_000, 1.0)):
+        assert base <= hosts.backoff(n) <= base * 1.5
