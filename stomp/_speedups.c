@@ -339,15 +339,23 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
     return result;
 }
 
-/* A new frame: frame_new(frame_cls), then its four attributes (as the Python path). */
+/* A new frame: frame_new(frame_cls), then its four attributes (as the Python path);
+ * original_headers is a copy of headers, or (share_original) the same dict. */
 static PyObject *
 make_frame(module_state *st, PyObject *new_args, PyObject *frame_new, int command,
-           PyObject *headers, PyObject *body)
+           PyObject *headers, PyObject *body, int share_original)
 {
     PyObject *frame = PyObject_Call(frame_new, new_args, NULL);
     if (frame == NULL)
         return NULL;
-    PyObject *original = PyDict_Copy(headers);
+    PyObject *original;
+    if (share_original) {
+        Py_INCREF(headers);
+        original = headers;
+    }
+    else {
+        original = PyDict_Copy(headers);
+    }
     if (original == NULL
         || PyObject_SetAttr(frame, st->s_cmd, st->commands[command]) < 0
         || PyObject_SetAttr(frame, st->s_headers, headers) < 0
@@ -363,10 +371,12 @@ make_frame(module_state *st, PyObject *new_args, PyObject *frame_new, int comman
 
 PyDoc_STRVAR(scan_doc,
 "scan(buf, pos, frames, after_frame, escapes, max_header, max_body, auto_decode,\n"
-"     frame_new, frame_cls, heartbeat, message_cls) -> (pos, after_frame, partial)\n\n"
+"     frame_new, frame_cls, heartbeat, message_cls, message_shares)\n"
+"     -> (pos, after_frame, partial)\n\n"
 "Decode the ordinary frames of buf from pos, appending them (and heartbeat for each\n"
 "heart-beat EOL) to frames (MESSAGE frames built as message_cls, the others as\n"
-"frame_cls); stop at the first thing that is not ordinary and return\n"
+"frame_cls; a MESSAGE's original_headers is its headers dict itself when message_shares\n"
+"is true, else a copy, as for the others); stop at the first thing that is not ordinary and return\n"
 "its position, for the Python decoder to go on from there.  partial is None, or\n"
 "(command, headers, content_length, body_start) when it stopped at an ordinary frame\n"
 "whose body is still arriving.  Internal to stomp.codec.decode.FrameDecoder.");
@@ -374,8 +384,8 @@ PyDoc_STRVAR(scan_doc,
 static PyObject *
 scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 12) {
-        PyErr_SetString(PyExc_TypeError, "scan() takes 12 arguments");
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "scan() takes 13 arguments");
         return NULL;
     }
     module_state *st = get_state(module);
@@ -391,6 +401,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *frame_cls = args[9];
     PyObject *heartbeat = args[10];
     PyObject *message_cls = args[11];
+    int message_shares = PyObject_IsTrue(args[12]);
     if (PyErr_Occurred())
         return NULL;
     if (!PyList_Check(frames)) {
@@ -509,7 +520,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject *frame = make_frame(
             st, command == MESSAGE_COMMAND ? message_new_args : new_args, frame_new, command,
-            headers, body);
+            headers, body, command == MESSAGE_COMMAND && message_shares);
         Py_DECREF(headers);
         Py_DECREF(body);
         if (frame == NULL)
@@ -569,7 +580,7 @@ module_exec(PyObject *module)
     if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body)
         return -1;
     /* What scan() returns, for decode.py to refuse a build older than itself. */
-    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 3) < 0)
+    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 4) < 0)
         return -1;
     return 0;
 }

@@ -17,5 +17,6 @@ def scan(
     frame_cls: type,
     heartbeat: Any,
     message_cls: type,
+    message_shares: bool,
     /,
 ) -> tuple[int, bool, tuple[str, dict[str, str], int, int] | None]: ...

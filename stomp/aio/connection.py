@@ -714,25 +714,27 @@ class Connection:
         # (through the session only when it tracks deliveries, for automatic
         # reconnection); each subscription fed is woken once per read.
         subscriptions = self._subscriptions
+        track = self.session.track_deliveries
         fed: list[Subscription] = []
         last: Subscription | None = None
+        put: Any = None  # last's buffer's append
         for frame in frames:
             if frame.cmd == "MESSAGE":
-                headers = frame.headers
-                subscription = subscriptions.get(headers.get("subscription"))  # type: ignore[arg-type]
+                subscription = subscriptions.get(frame.headers.get("subscription"))  # type: ignore[arg-type]
                 if subscription is None:
-                    subscription = self._by_destination(headers.get("destination"))
+                    subscription = self._by_destination(frame.headers.get("destination"))
                     if subscription is None:
-                        self._unrouted(headers)
+                        self._unrouted(frame.headers)
                         continue
-                if self.session.track_deliveries:
+                if track:
                     self.session.received(frame)  # (remembers it for StaleAckException)
                 frame.subscription = subscription  # type: ignore[attr-defined]
-                subscription._queue.append(frame)  # type: ignore[arg-type]
                 if subscription is not last:
                     last = subscription
+                    put = subscription._queue.append
                     if subscription not in fed:
                         fed.append(subscription)
+                put(frame)
                 continue
             kind = self.session.received(frame)
             if kind == "receipt":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stomp.codec import Frame
 from stomp.exception import ConnectionClosedException
@@ -20,15 +20,20 @@ __all__ = ["Message", "Subscription"]
 class Message(Frame):
     """A message received on a :class:`Subscription`: the MESSAGE frame itself (a
     :class:`~stomp.codec.Frame`: ``cmd``, ``headers``, ``body`` -- ``str``, or ``bytes``
-    with ``auto_decode=False`` -- and ``original_headers``; the connection's decoder builds
-    MESSAGE frames as this class), given the subscription it came on and the calls that
-    answer it.
+    with ``auto_decode=False``; the connection's decoder builds MESSAGE frames as this
+    class), given the subscription it came on and the calls that answer it.
+
+    Unlike the frames a threaded connection's listeners get, a message keeps no copy of its
+    headers: nothing runs between the wire and your code, so ``original_headers`` is the
+    ``headers`` dict itself (copy it before changing ``headers`` if you need both).
 
     Attributes:
         subscription: the subscription it came on.
     """
 
     subscription: Subscription
+    # (tells the decoder not to copy the headers into original_headers)
+    _original_is_headers: ClassVar[bool] = True
 
     @property
     def frame(self) -> Frame:

@@ -39,7 +39,7 @@ else:
         _c_scan = None
         _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
     else:
-        if SCAN_VERSION == 3:
+        if SCAN_VERSION == 4:
             _c_scan = _built_scan
         else:  # (a build of another version of stomp/_speedups.c)
             _c_scan = None
@@ -72,13 +72,19 @@ class _PendingFrame:
 
 
 def _new_frame(
-    cls: type[Frame], cmd: str, headers: dict[str, str], body: bytes, auto_decode: bool
+    cls: type[Frame],
+    cmd: str,
+    headers: dict[str, str],
+    body: bytes,
+    auto_decode: bool,
+    share: bool = False,
 ) -> Frame:
-    # A decoded frame (bypassing Frame.__init__'s argument handling).
+    # A decoded frame (bypassing Frame.__init__'s argument handling); ``share``: its
+    # original_headers is its headers dict itself, not a copy.
     frame = Frame.__new__(cls)
     frame.cmd = cmd
     frame.headers = headers
-    frame.original_headers = headers.copy()
+    frame.original_headers = headers if share else headers.copy()
     frame.body = body.decode("utf-8", "replace") if auto_decode else body
     return frame
 
@@ -100,7 +106,9 @@ class FrameDecoder:
             (the default, as stomp.py) it is kept verbatim.
         message_class: the class of the MESSAGE frames (:class:`~stomp.codec.Frame` or a
             subclass; built, as every decoded frame, without calling ``__init__``); the
-            asyncio client's messages are decoded straight into its ``Message`` class.
+            asyncio client's messages are decoded straight into its ``Message`` class.  A
+            class whose ``_original_is_headers`` attribute is true gets no copy of the
+            headers: its ``original_headers`` is its ``headers`` dict.
 
     A decoding error is final: the stream cannot be resynchronised, so after a
     :class:`~stomp.exception.FrameError` every further :meth:`feed` raises it again.
@@ -127,6 +135,7 @@ class FrameDecoder:
         if not (isinstance(message_class, type) and issubclass(message_class, Frame)):
             raise TypeError(f"message_class must be Frame or a subclass: {message_class!r}")
         self.message_class = message_class
+        self._message_shares = bool(getattr(message_class, "_original_is_headers", False))
         self._buf = bytearray()
         # Stream position of self._buf[0] (after the bytes a pending frame holds).
         self._offset = 0
@@ -269,16 +278,22 @@ class FrameDecoder:
             )
         rest = memoryview(data)[:nul]
         self._pending = None
+        share = pending.cmd == "MESSAGE" and self._message_shares
         if self.auto_decode and not pending.parts:
             # The whole body is in this chunk: decoded from it in one pass, not copied first.
             frame = _new_frame(
-                self._class_of(pending.cmd), pending.cmd, pending.headers, b"", False
+                self._class_of(pending.cmd), pending.cmd, pending.headers, b"", False, share
             )
             frame.body = str(rest, "utf-8", "replace")
         else:
             body = b"".join([*pending.parts, rest])
             frame = _new_frame(
-                self._class_of(pending.cmd), pending.cmd, pending.headers, body, self.auto_decode
+                self._class_of(pending.cmd),
+                pending.cmd,
+                pending.headers,
+                body,
+                self.auto_decode,
+                share,
             )
         frames.append(frame)
         return nul + 1
@@ -314,6 +329,7 @@ class FrameDecoder:
                 pos, after_frame, partial = scan(
                     buf, pos, frames, after_frame, escapes, c_max_header, c_max_body,
                     auto_decode, new_frame, Frame, HEARTBEAT_FRAME, self.message_class,
+                    self._message_shares,
                 )  # fmt: skip
                 if partial is not None:
                     # A frame whose body is still arriving, its head decoded in C.
@@ -442,10 +458,11 @@ class FrameDecoder:
                 body = str(memoryview(buf)[body_start:body_end], "utf-8", "replace")
             else:
                 body = bytes(memoryview(buf)[body_start:body_end])
-            frame = new_frame(Frame if cmd != "MESSAGE" else self.message_class)
+            message = cmd == "MESSAGE"
+            frame = new_frame(self.message_class if message else Frame)
             frame.cmd = cmd
             frame.headers = headers
-            frame.original_headers = headers.copy()
+            frame.original_headers = headers if message and self._message_shares else headers.copy()
             frame.body = body
             append(frame)
             pos = body_end + 1

@@ -406,6 +406,43 @@ async def test_bytes_bodies_and_no_decoding(broker: FakeBroker) -> None:
 
 
 @aio_test
+async def test_messages_keep_no_copy_of_their_headers(broker: FakeBroker) -> None:
+    async with _conn(broker) as conn:
+        sub = await conn.subscribe("/queue/a")
+        broker.last.send_message("/queue/a", "x", headers={"k": "v"}, subscription=sub.id)
+        message = await sub.get(timeout=5)
+        assert message.headers["k"] == "v"
+        assert message.original_headers is message.headers
+
+
+@aio_test
+async def test_reads_grow_only_while_a_large_frame_arrives(broker: FakeBroker) -> None:
+    from stomp.aio._link import READ_BYTES
+
+    async with _conn(broker) as conn:
+        sub = await conn.subscribe("/queue/a")
+        link = conn._link
+        assert link is not None and link.transport is not None
+        assert link.transport.max_size == READ_BYTES  # type: ignore[attr-defined]
+        body = b"b" * (1 << 20)
+        head = (
+            f"MESSAGE\ndestination:/queue/a\nmessage-id:1\nsubscription:{sub.id}\n"
+            f"content-length:{len(body)}\n\n"
+        ).encode()
+        broker.last.send_raw(head + body[:1000])
+        awaiting = len(body) - 1000 + 1  # (the rest of the body and its NUL)
+        for _ in range(500):  # (until all of it is read)
+            if link._decoder.awaiting == awaiting:
+                break
+            await asyncio.sleep(0.01)
+        assert link._decoder.awaiting == awaiting
+        assert link.transport.max_size == 4 * READ_BYTES  # type: ignore[attr-defined]
+        broker.last.send_raw(body[1000:] + b"\0")
+        assert (await sub.get(timeout=5)).body == body.decode()
+        assert link.transport.max_size == READ_BYTES  # type: ignore[attr-defined]
+
+
+@aio_test
 async def test_ipv6_loopback(make_broker: Callable[..., Any]) -> None:
     try:
         broker = make_broker(host="::1")

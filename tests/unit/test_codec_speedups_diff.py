@@ -333,7 +333,7 @@ def test_the_accelerator_really_runs() -> None:
     frames: list[Frame] = []
     data = b"\nMESSAGE\nack:ID\\c1\na:1\na:2\n\nhi\0\nFOO\n\n\0"
     pos, after, partial = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__,
-                               Frame, HEARTBEAT_FRAME, Frame)  # fmt: skip
+                               Frame, HEARTBEAT_FRAME, Frame, False)  # fmt: skip
     assert (pos, after, partial) == (data.index(b"FOO"), True, None)  # an unknown command
     assert frames[0] is HEARTBEAT_FRAME
     assert (frames[1].cmd, frames[1].headers, frames[1].body) == (
@@ -352,7 +352,7 @@ def test_the_accelerator_hands_back_a_frame_still_arriving_with_its_head() -> No
     data = b"RECEIPT\nreceipt-id:1\n\n\0MESSAGE\ncontent-length:5\nack:ID\\c2\n\nhel"
     start = data.index(b"MESSAGE")
     pos, after, partial = scan(data, 0, frames, False, 2, 1000, 1000, False, Frame.__new__,
-                               Frame, HEARTBEAT_FRAME, Frame)  # fmt: skip
+                               Frame, HEARTBEAT_FRAME, Frame, False)  # fmt: skip
     assert (pos, after) == (start, True)
     assert partial == ("MESSAGE", {"content-length": "5", "ack": "ID:2"}, 5, len(data) - 3)
     assert [f.cmd for f in frames] == ["RECEIPT"]
@@ -361,7 +361,7 @@ def test_the_accelerator_hands_back_a_frame_still_arriving_with_its_head() -> No
     for tail, expected in ((b"hello", True), (b"hello!", False)):
         stream = data[:start] + b"MESSAGE\ncontent-length:5\n\n" + tail
         got = scan(stream, start, [], False, 2, 1000, 1000, False, Frame.__new__, Frame,
-                   HEARTBEAT_FRAME, Frame)  # fmt: skip
+                   HEARTBEAT_FRAME, Frame, False)  # fmt: skip
         assert got[0] == start
         assert (got[2] is not None) is expected
     # The decoder fed it in pieces decodes the frame once, as the pure-Python one does.
@@ -392,6 +392,38 @@ def test_message_class_builds_the_message_frames_on_both_paths(speedups: bool) -
         (_Message, "MESSAGE", b"split!"),
     ]
     assert frames[0].original_headers == {"ack": "1"}
+
+
+class _SharingMessage(Frame):
+    """A MESSAGE class that keeps no copy of the headers (as the asyncio client's)."""
+
+    _original_is_headers = True
+
+
+@pytest.mark.parametrize("speedups", [True, False], ids=["speedups", "pure"])
+@pytest.mark.parametrize("message_class", [_Message, _SharingMessage])
+def test_original_headers_are_the_headers_only_for_a_class_that_asks(
+    speedups: bool, message_class: type[Frame]
+) -> None:
+    # Every way a frame is built: an ordinary one (the C scanner's), one with CR LF line
+    # ends (the Python path's, on both), and one whose body arrives in two reads.
+    data = (
+        b"MESSAGE\nack:1\n\nsmall\0RECEIPT\nreceipt-id:r\n\n\0"
+        b"MESSAGE\r\nack:crlf\r\n\r\nx\0"
+        b"MESSAGE\ncontent-length:6\nack:2\n\nsplit!\0"
+    )
+    decoder = FrameDecoder("1.2", message_class=message_class)
+    if not speedups:
+        decoder._scan = None
+    elif decoder._scan is None:
+        pytest.skip("the C accelerator is not built")
+    cut = len(data) - 4
+    frames = decoder.feed(data[:cut]) + decoder.feed(data[cut:])
+    assert [f.cmd for f in frames] == ["MESSAGE", "RECEIPT", "MESSAGE", "MESSAGE"]
+    shares = message_class is _SharingMessage
+    for frame in frames:
+        assert frame.original_headers == frame.headers
+        assert (frame.original_headers is frame.headers) is (shares and frame.cmd == "MESSAGE")
 
 
 def test_message_class_must_be_a_frame_class() -> None:
