@@ -906,10 +906,12 @@ class Transport(FailoverMixin, BaseTransport):
 
     The parameters are those of stomp.py 9.0.0's ``Transport``, in the same order; see the
     connection classes for their meaning.  ``recv_bytes`` (the size of a read) defaults to
-    64 KiB here rather than 16 KiB: fewer, larger reads are faster.  While a large frame is
-    arriving (the decoder waits for more than ``recv_bytes / 16`` bytes of its body),
-    reads are four times ``recv_bytes``; otherwise ``recv_bytes``: a large read costs more
-    than a small one when only a few bytes are waiting, as with bursts of small frames.
+    64 KiB here rather than 16 KiB: fewer, larger reads are faster.  While large frames
+    arrive (the decoder waits for more than ``recv_bytes / 16`` bytes of a body, or the
+    last frame decoded had a body of more than ``recv_bytes / 4``:
+    :meth:`FrameDecoder.read_size <stomp.codec.FrameDecoder.read_size>`), reads are four
+    times ``recv_bytes``; otherwise ``recv_bytes``: a large read costs more than a small
+    one when only a few bytes are waiting, as with bursts of small frames.
 
     Frames are written through a :class:`~stomp.writer.FrameWriter`: a frame sent when the
     connection is idle is written before ``send()`` returns; frames sent in a burst, from
@@ -1033,10 +1035,7 @@ class Transport(FailoverMixin, BaseTransport):
         if sock is None:
             return None
         tls = self._tls
-        size = self.recv_bytes
-        # (a frame that small cannot have more than recv_bytes / 16 still to come)
-        if self._decoder.awaiting > size >> 4:
-            size *= 4
+        size = self._decoder.read_size(self.recv_bytes)
         try:
             data = sock.recv(size) if tls is None else tls.recv(size)
         except OSError as exc:

@@ -25,9 +25,9 @@ from stomp.heartbeat import HeartbeatTimer
 FLUSH_BYTES: Final = 256 * 1024
 #: Frames this large are written on their own, at once.
 LARGE_WRITE: Final = 32 * 1024
-#: The size of a read, four times as large while a large frame is arriving (the threaded
-#: transport's rule for its ``recv_bytes``): asyncio's socket transports read up to 256 KiB
-#: at a time, and a large read costs more than several small ones when it only holds small
+#: The usual size of a read, grown while large frames arrive (FrameDecoder.read_size, the
+#: threaded transport's rule too): asyncio's socket transports read up to 256 KiB at a
+#: time, and a large read costs more than several small ones when it only holds small
 #: frames (fresh memory for each, and more decoded frames than the CPU's caches hold).
 READ_BYTES: Final = 64 * 1024
 
@@ -91,8 +91,7 @@ class Link(asyncio.Protocol):
         if frames:
             self._deliver(frames)
         if self._read_size:
-            # (a frame this small cannot have more than READ_BYTES / 16 still to come)
-            size = READ_BYTES * 4 if self._decoder.awaiting > READ_BYTES >> 4 else READ_BYTES
+            size = self._decoder.read_size(READ_BYTES)
             if size != self._read_size:
                 self.transport.max_size = self._read_size = size  # type: ignore[union-attr]
 

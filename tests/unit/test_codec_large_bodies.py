@@ -111,3 +111,19 @@ def test_auto_decode_of_a_body_split_inside_a_character() -> None:
     decoder = FrameDecoder("1.2", auto_decode=True)
     frames = decoder.feed(data[:101]) + decoder.feed(data[101:])  # 101: inside an "é"
     assert [f.body for f in frames] == [body]
+
+
+def test_read_size_grows_while_large_frames_arrive() -> None:
+    decoder = FrameDecoder("1.2")
+    assert decoder.read_size(1000) == 1000
+    frame = b"MESSAGE\ncontent-length:600\n\n" + b"a" * 600 + b"\0"
+    decoder.feed(frame[:100])  # 530 bytes of the body to come: more than 1000 / 16
+    assert decoder.read_size(1000) == 4000
+    decoder.feed(frame[100:])  # complete; its body was more than 1000 / 4
+    assert decoder.read_size(1000) == 4000
+    decoder.feed(b"MESSAGE\n\nsmall\0")
+    assert decoder.read_size(1000) == 1000
+    decoder.feed(b"MESSAGE\n\n" + b"b" * 300 + b"\0")  # no content-length: only its size counts
+    assert decoder.read_size(1000) == 4000
+    decoder.reset()
+    assert decoder.read_size(1000) == 1000

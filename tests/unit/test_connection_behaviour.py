@@ -883,10 +883,10 @@ def test_bad_keepalive_tuple_raises_and_leaves_nothing_open(make_conn: Any, brok
     assert library_threads() == []
 
 
-def test_read_size_grows_only_while_a_large_frame_is_arriving() -> None:
-    # The rest of a large frame is read in larger pieces (fewer reads); small frames, even
-    # in bursts that fill every read, are read recv_bytes at a time, since a large read
-    # costs more when little is waiting.
+def test_read_size_grows_only_while_large_frames_arrive() -> None:
+    # The rest of a large frame, and the frames after one, are read in larger pieces
+    # (fewer reads); small frames, even in bursts that fill every read, are read
+    # recv_bytes at a time, since a large read costs more when little is waiting.
     from stomp.transport import Transport
 
     class Socket:
@@ -900,12 +900,12 @@ def test_read_size_grows_only_while_a_large_frame_is_arriving() -> None:
             assert len(chunk) <= size
             return chunk
 
-    small = b"MESSAGE\n\n" + b"x" * 990 + b"\0"  # 1000 bytes: every read comes back full
+    small = b"MESSAGE\n\n" + b"x" * 90 + b"\0"  # 100 bytes: ten fill a read
     head = b"MESSAGE\ncontent-length:10000\n\n"
     body = b"y" * 10000 + b"\0"
     rest = body[1000 - len(head) :]
-    chunks = [small, small, head + body[: 1000 - len(head)], rest[:4000], rest[4000:8000]]
-    chunks += [rest[8000:] + small[:100], small[100:], small]
+    chunks = [small * 10, small * 10, head + body[: 1000 - len(head)], rest[:4000]]
+    chunks += [rest[4000:8000], rest[8000:] + small[:50], small[50:] + small * 3, small * 10]
     # a small frame with a content-length, cut: 39 bytes (< recv_bytes / 16) to come -> stay
     little = b"MESSAGE\ncontent-length:100\n\n" + b"z" * 100 + b"\0"
     chunks += [little[:90], little[90:]]
@@ -918,6 +918,7 @@ def test_read_size_grows_only_while_a_large_frame_is_arriving() -> None:
         assert data is not None
         bodies += [frame.body for frame in transport._decoder.feed(data)]
     # full reads of small frames -> stay; a large frame's head -> grow while more than
-    # recv_bytes / 16 of it is to come (9031, 5031, 1031 bytes) -> back once it is complete.
-    assert sock.sizes == [1000, 1000, 1000, 4000, 4000, 4000, 1000, 1000, 1000, 1000]
-    assert bodies == ["x" * 990, "x" * 990, "y" * 10000, "x" * 990, "x" * 990, "z" * 100]
+    # recv_bytes / 16 of it is to come (9031, 5031, 1031 bytes), and for the read after it
+    # (its body was more than recv_bytes / 4) -> back after a small frame.
+    assert sock.sizes == [1000, 1000, 1000, 4000, 4000, 4000, 4000, 1000, 1000, 1000]
+    assert bodies == ["x" * 90] * 20 + ["y" * 10000] + ["x" * 90] * 14 + ["z" * 100]
