@@ -376,10 +376,11 @@ PyDoc_STRVAR(scan_doc,
 "Decode the ordinary frames of buf from pos, appending them (and heartbeat for each\n"
 "heart-beat EOL) to frames (MESSAGE frames built as message_cls, the others as\n"
 "frame_cls; a MESSAGE's original_headers is its headers dict itself when message_shares\n"
-"is true, else a copy, as for the others); stop at the first thing that is not ordinary and return\n"
-"its position, for the Python decoder to go on from there.  partial is None, or\n"
-"(command, headers, content_length, body_start) when it stopped at an ordinary frame\n"
-"whose body is still arriving.  Internal to stomp.codec.decode.FrameDecoder.");
+"is true, else a copy, as for the others); stop at the first thing that is not\n"
+"ordinary and return its position, for the Python decoder to go on from there.\n"
+"partial is None, or (command, headers, content_length, body_start) when it stopped\n"
+"at an ordinary frame whose body is still arriving.  Internal to\n"
+"stomp.codec.decode.FrameDecoder.");
 
 static PyObject *
 scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
