@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from itertools import compress, repeat
+from operator import contains
 from typing import Final
 
 from stomp.codec.frame import (
@@ -17,7 +19,7 @@ from stomp.codec.frame import (
     VERSIONS,
     Frame,
 )
-from stomp.codec.headers import _UNESCAPES, _UNESCAPES_12, _unescape, parse_header_lines
+from stomp.codec.headers import _UNESCAPES, _unescape, parse_header_lines
 from stomp.exception import FrameError
 
 __all__ = ["FrameDecoder"]
@@ -50,6 +52,17 @@ _ESCAPES: Final = {"1.0": 0, "1.1": 1, "1.2": 2}
 
 # Stands for "no dict": its length never matches a frame with header lines.
 _NO_HEADERS: Final[dict[str, str]] = {}
+
+# For splitting header lines at their first colon, all of them in one map().
+_split: Final = str.split
+_COLON: Final = repeat(":")
+_ONE: Final = repeat(1)
+_BACKSLASH: Final = repeat("\\")
+
+# The body sizes of the content-length values seen (valid, at most 18 digits), up to
+# _MAX_SIZES of them: most frames repeat one.
+_SIZES: Final[dict[str, int]] = {}
+_MAX_SIZES: Final = 1024
 
 
 class _PendingFrame:
@@ -235,13 +248,21 @@ class FrameDecoder:
                 if start < 0:
                     return frames
             if self._buf:
-                self._buf += data
-                buf = self._buf
-                if self._nul_scan and b"\0" not in data and len(buf) <= self.max_body_bytes:
-                    # Still inside a body without content-length: nothing to decode yet
-                    # (past the body limit, _decode runs to report it).
-                    self._nul_scan = len(buf)
-                    return []
+                if self._nul_scan and b"\0" not in data:
+                    buf = self._buf
+                    buf += data
+                    if len(buf) <= self.max_body_bytes:
+                        # Still inside a body without content-length: nothing to decode yet
+                        # (past the body limit, _decode runs to report it).
+                        self._nul_scan = len(buf)
+                        return []
+                elif len(self._buf) <= len(data):
+                    # A partial frame and a larger chunk: joined into bytes (one copy, as
+                    # appending would make), which the frames are quicker to decode from.
+                    buf = b"".join((self._buf, data))
+                else:
+                    buf = self._buf
+                    buf += data
             elif type(data) is bytes:
                 buf = data
             else:
@@ -260,6 +281,8 @@ class FrameDecoder:
         elif pos < len(buf):
             # (through a view: one copy of the partial frame, not two)
             self._buf = bytearray(memoryview(buf)[pos:]) if pos else bytearray(buf)
+        elif self._buf:
+            self._buf = bytearray()  # (it was joined with the chunk)
         if frames:
             body = frames[-1].body
             self._last_body = len(body) if body is not None else 0
@@ -329,6 +352,9 @@ class FrameDecoder:
         head_scan, nul_scan = self._head_scan, self._nul_scan
         self._head_scan = self._nul_scan = 0
         new_frame = Frame.__new__
+        message_class = self.message_class
+        message_shares = self._message_shares
+        sizes_get = _SIZES.get
         after_frame = start > 0
         pos = start
         scan = self._scan
@@ -344,8 +370,8 @@ class FrameDecoder:
                 # code below handles, one frame or EOL, before the C scanner goes on.
                 pos, after_frame, partial = scan(
                     buf, pos, frames, after_frame, escapes, c_max_header, c_max_body,
-                    auto_decode, new_frame, Frame, HEARTBEAT_FRAME, self.message_class,
-                    self._message_shares,
+                    auto_decode, new_frame, Frame, HEARTBEAT_FRAME, message_class,
+                    message_shares,
                 )  # fmt: skip
                 if partial is not None:
                     # A frame whose body is still arriving, its head decoded in C.
@@ -374,15 +400,21 @@ class FrameDecoder:
             limit = pos + max_header + 3
             head_end = buf.find(b"\n\n", pos + head_scan, limit)
             sep = 2
-            if crlf:
-                # A CR LF blank line needs a CR before the LF LF found (if any): look for the
-                # CR first, a cheaper search that usually finds nothing.
+            if head_end >= 0:
+                head = buf[pos:head_end]
+                # (without a CR before the LF LF found there is no CR LF blank line before it)
+                cr = crlf and 13 in head  # (an int: no buffer protocol)
+            else:
+                cr = crlf
+            if cr:
+                # A CR LF blank line needs a CR before the LF LF found (if any).
                 stop = head_end + 2 if head_end >= 0 else limit
-                cr = buf.find(b"\r", pos + head_scan, stop)
-                if cr >= 0:
-                    crlf_end = buf.find(b"\n\r\n", max(pos + head_scan, cr - 1), stop)
+                cr_at = buf.find(b"\r", pos + head_scan, stop)
+                if cr_at >= 0:
+                    crlf_end = buf.find(b"\n\r\n", max(pos + head_scan, cr_at - 1), stop)
                     if crlf_end >= 0:
                         head_end, sep = crlf_end, 3
+                        head = buf[pos:head_end]
             if head_end < 0:
                 # (up to two bytes of the blank line's EOLs may already be here)
                 if end - pos > max_header + 2:
@@ -400,44 +432,60 @@ class FrameDecoder:
                     pos,
                 )
 
-            text = buf[pos:head_end].decode("utf-8", "replace")
-            if crlf and "\r" in text:
+            text = head.decode("utf-8", "replace")
+            if cr and "\r" in text:
                 text = text.replace("\r\n", "\n")
                 if text[-1:] == "\r":
                     text = text[:-1]
-            cmd, _, rest = text.partition("\n")
+            # (the text never ends with an LF: the blank line is the first)
+            lines = text.split("\n")
+            cmd = lines[0]
             if cmd not in COMMANDS:
                 if cmd[-1:] == "\r":
                     cmd = cmd[:-1]
                 if not (cmd.isalpha() and cmd.isascii()):
                     raise self._fail(f"bad command line {cmd[:40]!r}", pos)
-            if rest:
-                # The common case in C: one split per line, no escapes, no repeats.
-                lines = rest.split("\n")
+            if len(lines) > 1:
+                # The common case in C: one split per line, no repeats.
+                del lines[0]
                 try:
-                    headers = dict([line.split(":", 1) for line in lines])
+                    headers = dict(map(_split, lines, _COLON, _ONE))
                 except ValueError:  # a line without a colon: the general path names it
                     headers = _NO_HEADERS
-                escaped = unescapes is not None and "\\" in rest and cmd not in UNESCAPED_COMMANDS
-                if len(headers) != len(lines) or "" in headers or escaped:
-                    headers = self._parse_headers(headers, lines, cmd, escaped, pos)
+                # (a valid command has no backslash)
+                escaped = unescapes is not None and "\\" in text and cmd not in UNESCAPED_COMMANDS
+                if len(headers) != len(lines) or "" in headers:
+                    # A repeated header (first wins) or a malformed line.
+                    headers = self._parse_headers(lines, cmd, escaped, pos)
+                elif escaped:
+                    # The values unescaped in place (an escaped name, which is rare, leaves
+                    # it all to the general path).  Each backslash of a value without an
+                    # escaped backslash starts its own two-character sequence, so the usual
+                    # one, \c, is replaced at once; anything else goes through _unescape.
+                    # A value repeated (the ack header is often the message-id) is
+                    # unescaped once.
+                    raw = plain = ""
+                    for name, value in compress(headers.items(), map(contains, lines, _BACKSLASH)):
+                        if "\\" in name:
+                            headers = self._parse_headers(lines, cmd, escaped, pos)
+                            break
+                        if value != raw:
+                            raw = value
+                            plain = value.replace("\\c", ":")
+                            if "\\" in plain:
+                                plain = self._unescape_more(value, plain, cmd, pos)
+                        headers[name] = plain
             else:
                 headers = {}
 
             body_start = head_end + sep
             length = headers.get("content-length")
             if length is not None:
-                if not (length.isdigit() and length.isascii()):
-                    raise self._fail(
-                        f"content-length of the {cmd} frame is not a number: {length[:40]!r}",
-                        pos,
-                    )
-                digits = length if len(length) <= 18 else length.lstrip("0") or "0"
-                # (int() refuses strings of thousands of digits: compare lengths first)
-                size = int(digits) if len(digits) <= 18 else max_body + 1
+                size = sizes_get(length, -1)
+                if size < 0:
+                    size = self._content_length(cmd, length, pos)
                 if size > max_body:
-                    shown = digits if len(digits) <= 18 else digits[:18] + "..."
-                    raise self._body_too_large(cmd, shown, pos)
+                    raise self._body_too_large(cmd, _shown_length(length), pos)
                 body_end = body_start + size
                 if body_end >= end:
                     self._keep_pending(buf, pos, cmd, headers, size, body_start, is_bytes)
@@ -475,15 +523,20 @@ class FrameDecoder:
             else:
                 body = bytes(memoryview(buf)[body_start:body_end])
             message = cmd == "MESSAGE"
-            frame = new_frame(self.message_class if message else Frame)
+            frame = new_frame(message_class if message else Frame)
             frame.cmd = cmd
             frame.headers = headers
-            frame.original_headers = headers if message and self._message_shares else headers.copy()
+            frame.original_headers = headers if message and message_shares else headers.copy()
             frame.body = body
             append(frame)
             pos = body_end + 1
+            if pos < end and buf[pos] == 10:
+                pos += 1  # (the usual EOL after a frame: padding, not a heart-beat)
             after_frame = True
             head_scan = nul_scan = 0
+            # (a jump back, as the loop's own test at its end is not: CPython 3.11 specializes
+            # a function's code only once it has run a few of these or been called a few times)
+            continue
         return pos
 
     def _keep_pending(
@@ -516,39 +569,47 @@ class FrameDecoder:
             return self._fail(f"{cmd} frame body exceeds {limit} without a NUL", pos)
         return self._fail(f"{cmd} frame body of {size} bytes exceeds {limit}", pos)
 
-    def _parse_headers(
-        self, headers: dict[str, str], lines: list[str], cmd: str, escaped: bool, pos: int
-    ) -> dict[str, str]:
-        # ``headers`` is the fast path's dict (last occurrence wins, nothing unescaped).
+    def _content_length(self, cmd: str, length: str, pos: int) -> int:
+        # The body size a content-length header gives (max_body_bytes + 1 for thousands of
+        # digits, which int() refuses); remembered when small enough for any limit.
+        if not (length.isdigit() and length.isascii()):
+            raise self._fail(
+                f"content-length of the {cmd} frame is not a number: {length[:40]!r}", pos
+            )
+        digits = length if len(length) <= 18 else length.lstrip("0") or "0"
+        if len(digits) > 18:
+            return self.max_body_bytes + 1
+        size = int(digits)
+        if len(_SIZES) < _MAX_SIZES:
+            _SIZES[length] = size
+        return size
+
+    def _unescape_more(self, value: str, plain: str, cmd: str, pos: int) -> str:
+        # ``plain``: ``value`` with its \c replaced, in which a backslash is left.
+        table = self._unescapes
+        assert table is not None
+        if "\\\\" not in value:
+            # (each backslash starts its own two-character sequence: one kind at a time)
+            if "\\n" in plain:
+                plain = plain.replace("\\n", "\n")
+            if "r" in table and "\\r" in plain:
+                plain = plain.replace("\\r", "\r")
+            if "\\" not in plain:
+                return plain
         try:
-            if len(headers) == len(lines) and "" not in headers and self._unescape_values(headers):
-                return headers
-            # A repeated header (first wins), an escaped name, or a malformed line.
+            return _unescape(value, table, self.strict)
+        except FrameError as exc:
+            raise self._fail(f"{exc.reason} in the {cmd} frame", pos) from None
+
+    def _parse_headers(self, lines: list[str], cmd: str, escaped: bool, pos: int) -> dict[str, str]:
+        # The general path: a repeated header (first wins), an escaped name, a malformed line.
+        try:
             return parse_header_lines(lines, self._version if escaped else None, strict=self.strict)
         except FrameError as exc:
             raise self._fail(f"{exc.reason} in the {cmd} frame", pos) from None
 
-    def _unescape_values(self, headers: dict[str, str]) -> bool:
-        # Unescape the values in place; False (leaving the rest to the general path) when a
-        # name is escaped, which is rare.  The common case, escapes without an escaped
-        # backslash (ActiveMQ's "ID\\chost..."), is replaced here, inline; anything else
-        # goes through _unescape.
-        table = self._unescapes
-        crlf = table is _UNESCAPES_12
-        for name, value in headers.items():
-            if "\\" in name:
-                return False
-            if "\\" in value:
-                if "\\\\" not in value:
-                    # Without an escaped backslash each backslash starts its own
-                    # two-character sequence: replacing one kind at a time is safe.
-                    plain = value.replace("\\c", ":")
-                    if "\\n" in plain:
-                        plain = plain.replace("\\n", "\n")
-                    if crlf and "\\r" in plain:
-                        plain = plain.replace("\\r", "\r")
-                    if "\\" not in plain:
-                        headers[name] = plain
-                        continue
-                headers[name] = _unescape(value, table, self.strict)  # type: ignore[arg-type]
-        return True
+
+def _shown_length(length: str) -> str:
+    # A content-length too large, as the error shows it.
+    digits = length if len(length) <= 18 else length.lstrip("0") or "0"
+    return digits if len(digits) <= 18 else digits[:18] + "..."

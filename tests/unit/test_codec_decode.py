@@ -18,6 +18,7 @@ from stomp.codec import (
     VERSIONS,
     FrameDecoder,
     parse_header_lines,
+    unescape,
 )
 from stomp.exception import FrameError
 
@@ -316,6 +317,21 @@ def test_strict_escape_error_on_the_fast_header_path(version, wire):
 
 
 @ESCAPING
+@pytest.mark.parametrize(
+    "wire", [b"ID\\chost\\c1", b"a\\nb\\c", b"x\\\\ny\\c", b"a\\tb\\r", b"\\c\\c"]
+)
+def test_a_value_repeated_in_a_frame_is_unescaped_every_time(version, wire):
+    # (the ack header is often the message-id: the decoder unescapes such a value once)
+    value = unescape(wire.decode(), version)
+    data = b"MESSAGE\nmessage-id:" + wire + b"\nack:" + wire + b"\nn:1\nx:" + wire + b"\n\n\0"
+    expected = {"message-id": value, "ack": value, "n": "1", "x": value}
+    assert decode(data, version) == [("MESSAGE", expected, b"")]
+    # The same, then an escaped name: the general path, which unescapes it too.
+    data = data.replace(b"\n\n\0", b"\nk\\c:" + wire + b"\n\n\0")
+    assert decode(data, version) == [("MESSAGE", {**expected, "k:": value}, b"")]
+
+
+@ESCAPING
 def test_strict_mode_accepts_every_defined_escape(version):
     data = b"SEND\na\\c\\n\\\\:\\c\\n\\\\\n\n\0"
     assert decode(data, version, strict=True) == [("SEND", {"a:\n\\": ":\n\\"}, b"")]
@@ -438,6 +454,25 @@ def test_content_length_zero(version):
 def test_content_length_with_leading_zeros():
     data = b"SEND\ncontent-length:003\n\na\0b\0"
     assert decode(data) == [("SEND", {"content-length": "003"}, b"a\0b")]
+
+
+def test_many_different_content_lengths():
+    # (the decoder remembers the sizes of the content-length values it has seen, up to a
+    # point: every one is still read right)
+    data = b"".join(
+        b"SEND\ncontent-length:%s\n\n%s\0" % (length, b"x" * int(length))
+        for length in [b"%d" % n for n in range(1500)] + [b"0%d" % n for n in range(50)]
+    )
+    frames = decode(data)
+    assert len(frames) == 1550
+    assert all(len(body) == int(headers["content-length"]) for _, headers, body in frames)
+
+
+def test_a_content_length_seen_before_is_checked_against_each_decoder_s_limit():
+    data = b"SEND\ncontent-length:0500\n\n" + b"x" * 500 + b"\0"
+    assert decode(data) == [("SEND", {"content-length": "0500"}, b"x" * 500)]
+    exc, _ = decode_error(data, max_body_bytes=499)
+    assert "SEND frame body of 0500 bytes exceeds max_body_bytes (499)" in exc.reason
 
 
 def test_content_length_counts_bytes_not_characters():
