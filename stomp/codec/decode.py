@@ -248,7 +248,7 @@ class FrameDecoder:
                 if start < 0:
                     return frames
             if self._buf:
-                if self._nul_scan and b"\0" not in data:
+                if self._nul_scan and 0 not in data:  # (int: a memoryview's items are)
                     buf = self._buf
                     buf += data
                     if len(buf) <= self.max_body_bytes:
@@ -363,8 +363,13 @@ class FrameDecoder:
         if scan is not None:
             escapes = _ESCAPES[self._version]
             c_max_header, c_max_body = min(max_header, sys.maxsize), min(max_body, sys.maxsize)
+        # The last frame's header section ended with a CR LF blank line: look for that
+        # first (so is the next one's, most likely), and decode here, not in C, which hands
+        # such frames back.  Otherwise the LF LF search, which finds no blank line in a
+        # CR LF header section, would run on through the chunk for every frame.
+        crlf_frames = False
         while pos < end:
-            if scan is not None and not (head_scan or nul_scan):
+            if scan is not None and not (head_scan or nul_scan or crlf_frames):
                 # The C scanner decodes the ordinary frames and stops at anything else (a
                 # partial frame, an error, a CR in a header section...), which the Python
                 # code below handles, one frame or EOL, before the C scanner goes on.
@@ -398,23 +403,37 @@ class FrameDecoder:
 
             # The header section ends at the first empty line.
             limit = pos + max_header + 3
-            head_end = buf.find(b"\n\n", pos + head_scan, limit)
             sep = 2
-            if head_end >= 0:
-                head = buf[pos:head_end]
-                # (without a CR before the LF LF found there is no CR LF blank line before it)
-                cr = crlf and 13 in head  # (an int: no buffer protocol)
+            if crlf_frames:
+                # The CR LF blank line, and an LF LF one only before it.
+                crlf_end = buf.find(b"\n\r\n", pos + head_scan, limit)
+                stop = crlf_end + 2 if crlf_end >= 0 else limit
+                head_end = buf.find(b"\n\n", pos + head_scan, stop)
+                if head_end < 0 and crlf_end >= 0:
+                    head_end, sep = crlf_end, 3
+                else:
+                    crlf_frames = False
+                if head_end >= 0:
+                    head = buf[pos:head_end]
+                cr = True
             else:
-                cr = crlf
-            if cr:
-                # A CR LF blank line needs a CR before the LF LF found (if any).
-                stop = head_end + 2 if head_end >= 0 else limit
-                cr_at = buf.find(b"\r", pos + head_scan, stop)
-                if cr_at >= 0:
-                    crlf_end = buf.find(b"\n\r\n", max(pos + head_scan, cr_at - 1), stop)
-                    if crlf_end >= 0:
-                        head_end, sep = crlf_end, 3
-                        head = buf[pos:head_end]
+                head_end = buf.find(b"\n\n", pos + head_scan, limit)
+                if head_end >= 0:
+                    head = buf[pos:head_end]
+                    # (without a CR before the LF LF found there is no CR LF blank line)
+                    cr = crlf and 13 in head  # (an int: no buffer protocol)
+                else:
+                    cr = crlf
+                if cr:
+                    # A CR LF blank line needs a CR before the LF LF found (if any).
+                    stop = head_end + 2 if head_end >= 0 else limit
+                    cr_at = buf.find(b"\r", pos + head_scan, stop)
+                    if cr_at >= 0:
+                        crlf_end = buf.find(b"\n\r\n", max(pos + head_scan, cr_at - 1), stop)
+                        if crlf_end >= 0:
+                            head_end, sep = crlf_end, 3
+                            head = buf[pos:head_end]
+                            crlf_frames = True
             if head_end < 0:
                 # (up to two bytes of the blank line's EOLs may already be here)
                 if end - pos > max_header + 2:

@@ -521,6 +521,34 @@ def test_feed_accepts_bytes_bytearray_and_memoryview():
         decoder = FrameDecoder()
         assert decoder.feed(kind(data[:5])) == []
         assert tuples(decoder.feed(kind(data[5:]))) == [("SEND", {"a": "1"}, b"xy")]
+        # a body without content-length arriving in pieces: its NUL is found in each kind
+        decoder = FrameDecoder()
+        assert decoder.feed(kind(data[:11])) == []
+        assert decoder.feed(kind(data[11:12])) == []
+        assert tuples(decoder.feed(kind(data[12:]))) == [("SEND", {"a": "1"}, b"xy")]
+
+
+def test_a_stream_of_cr_lf_frames_in_one_chunk() -> None:
+    # STOMP 1.2 frames whose header lines end in CR LF, many to a chunk, some with an LF LF
+    # blank line among them (after a CR LF frame the decoder looks for that one first).
+    frames = [
+        f"MESSAGE\r\ndestination:/queue/a\r\nmessage-id:{i}\r\ncontent-length:2\r\n\r\nab\0\n"
+        for i in range(50)
+    ]
+    frames[10] = "MESSAGE\r\nmessage-id:lf\n\nno-length\0"
+    frames[20] = "RECEIPT\r\nreceipt-id:r\r\n\r\n\0\r\n"
+    data = "".join(frames).encode()
+    expected = [t for f in frames for t in decode(f.encode())]
+    assert expected[0] == (
+        "MESSAGE",
+        {"destination": "/queue/a", "message-id": "0", "content-length": "2"},
+        b"ab",
+    )
+    assert expected[10] == ("MESSAGE", {"message-id": "lf"}, b"no-length")
+    assert expected[20] == ("RECEIPT", {"receipt-id": "r"}, b"")
+    assert tuples(FrameDecoder().feed(data)) == expected
+    # (in pieces, an EOL after a frame's NUL that starts the next piece is a heart-beat)
+    assert [t for t in feed_all(FrameDecoder(), pieces(data, 7)) if t != HB] == expected
 
 
 def test_feeding_nothing_returns_nothing():
