@@ -201,15 +201,15 @@ class FrameDecoder:
         pending = self._pending
         return pending.remaining if pending is not None else 0
 
-    def read_size(self, size: int) -> int:
+    def read_size(self, size: int, large: int | None = None) -> int:
         """How many bytes a transport should ask for in its next read, ``size`` being its
-        usual read: four times as many while more than ``size / 16`` bytes of a frame's
-        body are still to come, or when the last frame decoded had a body of more than
-        ``size / 4`` bytes (large frames in a row); else ``size``.  Large reads cost less
-        per byte of a large frame; small ones cost less per small frame (fewer decoded
-        frames at once, less fresh memory)."""
+        usual read: ``large`` (four times ``size`` by default) while more than ``size /
+        16`` bytes of a frame's body are still to come, or when the last frame decoded had
+        a body of more than ``size / 4`` bytes (large frames in a row); else ``size``.
+        Large reads cost less per byte of a large frame; small ones cost less per small
+        frame (fewer decoded frames at once, less fresh memory)."""
         if self._last_body > size >> 2 or self.awaiting > size >> 4:
-            return size * 4
+            return size * 4 if large is None else large
         return size
 
     @property

@@ -417,7 +417,7 @@ async def test_messages_keep_no_copy_of_their_headers(broker: FakeBroker) -> Non
 
 @aio_test
 async def test_reads_grow_only_while_large_frames_arrive(broker: FakeBroker) -> None:
-    from stomp.aio._link import READ_BYTES
+    from stomp.aio._link import LARGE_READ_BYTES, READ_BYTES
 
     async with _conn(broker) as conn:
         sub = await conn.subscribe("/queue/a")
@@ -436,11 +436,11 @@ async def test_reads_grow_only_while_large_frames_arrive(broker: FakeBroker) -> 
                 break
             await asyncio.sleep(0.01)
         assert link._decoder.awaiting == awaiting
-        assert link.transport.max_size == 4 * READ_BYTES  # type: ignore[attr-defined]
+        assert link.transport.max_size == LARGE_READ_BYTES  # type: ignore[attr-defined]
         broker.last.send_raw(body[1000:] + b"\0")
         assert (await sub.get(timeout=5)).body == body.decode()
         # (large frames come in a row: reads stay large until a small one)
-        assert link.transport.max_size == 4 * READ_BYTES  # type: ignore[attr-defined]
+        assert link.transport.max_size == LARGE_READ_BYTES  # type: ignore[attr-defined]
         broker.last.send_message("/queue/a", "small", subscription=sub.id)
         assert (await sub.get(timeout=5)).body == "small"
         assert link.transport.max_size == READ_BYTES  # type: ignore[attr-defined]

@@ -125,5 +125,7 @@ def test_read_size_grows_while_large_frames_arrive() -> None:
     assert decoder.read_size(1000) == 1000
     decoder.feed(b"MESSAGE\n\n" + b"b" * 300 + b"\0")  # no content-length: only its size counts
     assert decoder.read_size(1000) == 4000
+    assert decoder.read_size(1000, 9000) == 9000  # (a transport's own large size)
     decoder.reset()
     assert decoder.read_size(1000) == 1000
+    assert decoder.read_size(1000, 9000) == 1000
