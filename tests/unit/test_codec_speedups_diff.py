@@ -373,17 +373,23 @@ class _Message(Frame):
     """A Frame subclass for MESSAGE frames (as the asyncio client has)."""
 
 
+def _decoder(speedups: bool, **options: Any) -> FrameDecoder:
+    # A 1.2 decoder on the C accelerator (the test skips where it is not built) or not.
+    decoder = FrameDecoder("1.2", **options)
+    if not speedups:
+        decoder._scan = None
+    elif decoder._scan is None:
+        pytest.skip("the C accelerator is not built")
+    return decoder
+
+
 @pytest.mark.parametrize("speedups", [True, False], ids=["speedups", "pure"])
 def test_message_class_builds_the_message_frames_on_both_paths(speedups: bool) -> None:
     data = (
         b"MESSAGE\nack:1\n\nsmall\0RECEIPT\nreceipt-id:r\n\n\0"
         b"MESSAGE\ncontent-length:6\nack:2\n\nsplit!\0"
     )
-    decoder = FrameDecoder("1.2", message_class=_Message)
-    if not speedups:
-        decoder._scan = None
-    elif decoder._scan is None:
-        pytest.skip("the C accelerator is not built")
+    decoder = _decoder(speedups, message_class=_Message)
     cut = len(data) - 4  # (the last one arrives in two pieces: the pending path)
     frames = decoder.feed(data[:cut]) + decoder.feed(data[cut:])
     assert [(type(f), f.cmd, f.body) for f in frames] == [
@@ -412,11 +418,7 @@ def test_original_headers_are_the_headers_only_for_a_class_that_asks(
         b"MESSAGE\r\nack:crlf\r\n\r\nx\0"
         b"MESSAGE\ncontent-length:6\nack:2\n\nsplit!\0"
     )
-    decoder = FrameDecoder("1.2", message_class=message_class)
-    if not speedups:
-        decoder._scan = None
-    elif decoder._scan is None:
-        pytest.skip("the C accelerator is not built")
+    decoder = _decoder(speedups, message_class=message_class)
     cut = len(data) - 4
     frames = decoder.feed(data[:cut]) + decoder.feed(data[cut:])
     assert [f.cmd for f in frames] == ["MESSAGE", "RECEIPT", "MESSAGE", "MESSAGE"]
