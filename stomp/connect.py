@@ -159,20 +159,12 @@ class BaseConnection(Publisher):
         receipt = str(keyword_headers.pop("receipt", None) or confirms.new_receipt())
         # (the caller's headers as they are now: a resend uses them, not later changes)
         own_headers = dict(headers) if headers else None
-        future = confirms.add(
-            receipt, (destination, body, content_type, own_headers, keyword_headers)
-        )
+        args = (destination, body, content_type, own_headers, keyword_headers)
+        future = confirms.add(receipt, args)
         pipelining = self.transport.pipelining
         pipelining.on = True  # (written with the frames around it, not flushed alone)
         try:
-            self.send(  # type: ignore[attr-defined]
-                destination,
-                body,
-                content_type,
-                dict(own_headers) if own_headers else None,
-                receipt=receipt,
-                **keyword_headers,
-            )
+            self._send_again(receipt, args)
         except BaseException:
             confirms.forget(receipt)
             raise
@@ -183,7 +175,8 @@ class BaseConnection(Publisher):
         return future
 
     def _send_again(self, receipt: str, args: Any) -> None:
-        # A confirmed send, again (on a new connection), as send_confirmed sent it.
+        # A confirmed send as send_confirmed records it: its first time, and again on a
+        # new connection.
         destination, body, content_type, own_headers, keyword_headers = args
         self.send(  # type: ignore[attr-defined]
             destination,
