@@ -60,3 +60,30 @@ def test_on_the_main_thread_nothing_is_blocked() -> None:
     before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     leave_signals_to_the_main_thread()
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+
+
+def test_a_thread_started_by_a_library_thread_blocks_them_too() -> None:
+    # (a heart-beat or reconnect thread is started by the receiver thread, whose mask
+    # already blocks them: the call then gets every blocked signal back as the old mask)
+    from stomp.threads import leave_signals_to_the_main_thread
+
+    seen: dict[str, set[int]] = {}
+
+    def run(name: str, child: bool) -> None:
+        leave_signals_to_the_main_thread()
+        leave_signals_to_the_main_thread()  # (twice: the same mask)
+        current = threading.current_thread()
+        seen[name] = _blocked(current)
+        if child:
+            inner = threading.Thread(target=run, args=("inner", False))
+            inner.start()
+            inner.join(10)
+
+    outer = threading.Thread(target=run, args=("outer", True))
+    outer.start()
+    outer.join(10)
+    assert set(seen) == {"outer", "inner"}
+    for blocked in seen.values():
+        assert {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} <= blocked
+        assert signal.SIGSEGV not in blocked and signal.SIGBUS not in blocked
+    assert signal.SIGINT not in _blocked(threading.main_thread())
