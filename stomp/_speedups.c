@@ -16,6 +16,9 @@
  * code.  No state is kept between calls except immutable interned strings in the module
  * state, so the module needs no lock of its own.  Built against the limited API (abi3,
  * CPython 3.10 and later).
+ *
+ * BufferBase, the base class of stomp.aio.Subscription when the accelerator is used, gives
+ * `async for` a message already buffered without a coroutine per message (see below).
  */
 
 #ifndef Py_LIMITED_API
@@ -23,6 +26,8 @@
 #endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include <structmember.h>
 
 #include <string.h>
 
@@ -42,6 +47,10 @@ typedef struct {
     PyObject *s_headers;
     PyObject *s_original_headers;
     PyObject *s_body;
+    PyObject *s_subscription;
+    PyObject *s_append;
+    PyObject *buffer_type; /* BufferBase */
+    PyObject *next_type;   /* Next */
 } module_state;
 
 static module_state *
@@ -560,7 +569,302 @@ error:
     return NULL;
 }
 
+/* ---- stomp.aio.Subscription's `async for` ----------------------------------------------
+ *
+ * BufferBase holds a subscription's buffer (`_queue`, a collections.deque of messages) and
+ * whether reading is held for it (`_holding`); its __anext__ returns a Next.  Awaiting a
+ * Next takes the first buffered message when there is one and reading is not held, without
+ * running any Python code but deque.popleft(); otherwise it calls the subscription's
+ * `_next()` coroutine (the pure-Python __anext__, which waits, releases a held reading and
+ * raises at the end) and passes everything through it.  The message is taken when the Next
+ * is first awaited, not when __anext__ is called: a Next dropped before it runs (a task
+ * cancelled before it started) has taken nothing.  A Next has no throw() or close(): an
+ * exception thrown into the task that awaits it is raised at the await, and the `_next()`
+ * coroutine it may hold is closed when the Next is freed (it takes a message only once its
+ * wait is over, and then returns it at once).
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *queue; /* _queue */
+    char holding;    /* _holding */
+} BufferBase;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *sub;   /* the subscription, until the first send */
+    PyObject *inner; /* its _next() coroutine, when nothing could be taken at once */
+} Next;
+
+/* (the hot path's names and type, set by module_exec; strong references, replaced only by
+ * another execution of the module, whose objects hold their own) */
+static PyObject *next_type_ref;
+static PyObject *s_popleft;
+static PyObject *s_next;
+
+static PyMemberDef buffer_members[] = {
+    {"_queue", T_OBJECT_EX, offsetof(BufferBase, queue), 0,
+     "the buffered messages (a collections.deque)"},
+    {"_holding", T_BOOL, offsetof(BufferBase, holding), 0,
+     "whether reading is held until messages are taken"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static int
+buffer_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(((BufferBase *)self)->queue);
+    return 0;
+}
+
+static int
+buffer_clear(PyObject *self)
+{
+    Py_CLEAR(((BufferBase *)self)->queue);
+    return 0;
+}
+
+static void
+buffer_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    buffer_clear(self);
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+buffer_anext(PyObject *self)
+{
+    PyTypeObject *tp = (PyTypeObject *)next_type_ref;
+    allocfunc alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
+    Next *next = (Next *)alloc(tp, 0);
+    if (next == NULL)
+        return NULL;
+    Py_INCREF(self);
+    next->sub = self;
+    next->inner = NULL;
+    return (PyObject *)next;
+}
+
+static PyType_Slot buffer_slots[] = {
+    {Py_tp_doc, "The base of stomp.aio.Subscription with the C accelerator: its buffer and "
+                "`async for` without a coroutine per message (internal)."},
+    {Py_tp_members, buffer_members},
+    {Py_tp_traverse, buffer_traverse},
+    {Py_tp_clear, buffer_clear},
+    {Py_tp_dealloc, buffer_dealloc},
+    {Py_am_anext, buffer_anext},
+    {0, NULL},
+};
+
+static PyType_Spec buffer_spec = {
+    "stomp._speedups.BufferBase",
+    sizeof(BufferBase),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    buffer_slots,
+};
+
+static PySendResult
+next_send(PyObject *self, PyObject *arg, PyObject **result)
+{
+    Next *next = (Next *)self;
+    *result = NULL;
+    if (next->inner == NULL) {
+        BufferBase *sub = (BufferBase *)next->sub;
+        if (sub == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited __anext__()");
+            return PYGEN_ERROR;
+        }
+        if (!sub->holding && sub->queue != NULL) {
+            Py_ssize_t n = PyObject_Size(sub->queue);
+            if (n < 0)
+                return PYGEN_ERROR;
+            if (n > 0) {
+                PyObject *message = PyObject_CallMethodObjArgs(sub->queue, s_popleft, NULL);
+                Py_CLEAR(next->sub);
+                if (message == NULL)
+                    return PYGEN_ERROR;
+                *result = message;
+                return PYGEN_RETURN;
+            }
+        }
+        next->inner = PyObject_CallMethodObjArgs((PyObject *)sub, s_next, NULL);
+        Py_CLEAR(next->sub);
+        if (next->inner == NULL)
+            return PYGEN_ERROR;
+    }
+    PySendResult status = PyIter_Send(next->inner, arg, result);
+    if (status != PYGEN_NEXT)
+        Py_CLEAR(next->inner);
+    return status;
+}
+
+static PyObject *
+next_iternext(PyObject *self)
+{
+    PyObject *result;
+    PySendResult status = next_send(self, Py_None, &result);
+    if (status == PYGEN_NEXT)
+        return result;
+    if (status == PYGEN_RETURN) {
+        /* (an exception instance: a tuple result must not become its arguments) */
+        PyObject *stop = PyObject_CallFunctionObjArgs(PyExc_StopIteration, result, NULL);
+        Py_DECREF(result);
+        if (stop != NULL) {
+            PyErr_SetObject(PyExc_StopIteration, stop);
+            Py_DECREF(stop);
+        }
+    }
+    return NULL;
+}
+
+static PyObject *
+next_await(PyObject *self)
+{
+    Py_INCREF(self);
+    return self;
+}
+
+static int
+next_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(((Next *)self)->sub);
+    Py_VISIT(((Next *)self)->inner);
+    return 0;
+}
+
+static int
+next_clear(PyObject *self)
+{
+    Py_CLEAR(((Next *)self)->sub);
+    Py_CLEAR(((Next *)self)->inner);
+    return 0;
+}
+
+static void
+next_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    next_clear(self);
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot next_slots[] = {
+    {Py_tp_doc, "What Subscription.__anext__ returns with the C accelerator (internal)."},
+    {Py_tp_iter, next_await},
+    {Py_tp_iternext, next_iternext},
+    {Py_am_await, next_await},
+    {Py_am_send, next_send},
+    {Py_tp_traverse, next_traverse},
+    {Py_tp_clear, next_clear},
+    {Py_tp_dealloc, next_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec next_spec = {
+    "stomp._speedups.Next",
+    sizeof(Next),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    next_slots,
+};
+
+PyDoc_STRVAR(route_doc,
+"route(frames, subscriptions, message_cls, fed, /) -> int\n\n"
+"stomp.aio's delivery of the frames of one read: each frame, from the first, that is a\n"
+"message_cls whose subscription header names one of subscriptions (a dict of id to\n"
+"Subscription) gets that subscription as its `subscription` attribute and is appended to\n"
+"its buffer; each subscription fed is appended to the list fed once.  Stops at the first\n"
+"other frame and returns its index (len(frames) when it routed them all), for the\n"
+"Python code to go on from there.");
+
+static PyObject *
+route(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "route() takes exactly 4 arguments");
+        return NULL;
+    }
+    PyObject *frames = args[0], *subscriptions = args[1], *message_cls = args[2];
+    PyObject *fed = args[3];
+    if (!PyList_Check(frames) || !PyDict_Check(subscriptions) || !PyList_Check(fed)) {
+        PyErr_SetString(PyExc_TypeError, "route() takes a list, a dict, a class and a list");
+        return NULL;
+    }
+    module_state *st = get_state(module);
+    PyTypeObject *buffer_type = (PyTypeObject *)st->buffer_type;
+    PyObject *last = NULL, *append = NULL;
+    Py_ssize_t i = 0;
+    for (; i < PyList_Size(frames); i++) {
+        PyObject *frame = PyList_GetItem(frames, i); /* (borrowed; the list is the caller's) */
+        if (frame == NULL)
+            goto error;
+        if ((PyObject *)Py_TYPE(frame) != message_cls)
+            break;
+        PyObject *headers = PyObject_GetAttr(frame, st->s_headers);
+        if (headers == NULL)
+            goto error;
+        PyObject *sub = NULL;
+        if (PyDict_Check(headers)) {
+            PyObject *id = PyDict_GetItemWithError(headers, st->s_subscription);
+            if (id != NULL && PyUnicode_Check(id))
+                sub = PyDict_GetItemWithError(subscriptions, id);
+        }
+        Py_DECREF(headers);
+        if (sub == NULL) {
+            if (PyErr_Occurred())
+                goto error;
+            break; /* (no subscription header, or no such subscription: the Python code's) */
+        }
+        if (!PyObject_TypeCheck(sub, buffer_type) || ((BufferBase *)sub)->queue == NULL)
+            break;
+        Py_INCREF(sub);
+        if (sub != last) {
+            PyObject *queue = ((BufferBase *)sub)->queue;
+            Py_XDECREF(append);
+            append = PyObject_GetAttr(queue, st->s_append);
+            Py_XDECREF(last);
+            last = sub;
+            Py_INCREF(last);
+            if (append == NULL) {
+                Py_DECREF(sub);
+                goto error;
+            }
+            int known = PySequence_Contains(fed, sub);
+            if (known < 0 || (!known && PyList_Append(fed, sub) < 0)) {
+                Py_DECREF(sub);
+                goto error;
+            }
+        }
+        int failed = PyObject_SetAttr(frame, st->s_subscription, sub);
+        Py_DECREF(sub);
+        if (failed < 0)
+            goto error;
+        PyObject *done = PyObject_CallFunctionObjArgs(append, frame, NULL);
+        if (done == NULL)
+            goto error;
+        Py_DECREF(done);
+    }
+    Py_XDECREF(last);
+    Py_XDECREF(append);
+    return PyLong_FromSsize_t(i);
+error:
+    Py_XDECREF(last);
+    Py_XDECREF(append);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"route", (PyCFunction)(void (*)(void))route, METH_FASTCALL, route_doc},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, scan_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -578,11 +882,35 @@ module_exec(PyObject *module)
     st->s_headers = PyUnicode_InternFromString("headers");
     st->s_original_headers = PyUnicode_InternFromString("original_headers");
     st->s_body = PyUnicode_InternFromString("body");
-    if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body)
+    st->s_subscription = PyUnicode_InternFromString("subscription");
+    st->s_append = PyUnicode_InternFromString("append");
+    if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body
+        || !st->s_subscription || !st->s_append)
         return -1;
-    /* What scan() returns, for decode.py to refuse a build older than itself. */
-    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 4) < 0)
+    /* What scan() returns and what the module has, for decode.py to refuse a build older
+     * than itself. */
+    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 5) < 0)
         return -1;
+    st->buffer_type = PyType_FromModuleAndSpec(module, &buffer_spec, NULL);
+    st->next_type = PyType_FromModuleAndSpec(module, &next_spec, NULL);
+    if (st->buffer_type == NULL || st->next_type == NULL)
+        return -1;
+    if (PyModule_AddObjectRef(module, "BufferBase", st->buffer_type) < 0)
+        return -1;
+    PyObject *popleft = PyUnicode_InternFromString("popleft");
+    PyObject *next = PyUnicode_InternFromString("_next");
+    if (popleft == NULL || next == NULL) {
+        Py_XDECREF(popleft);
+        Py_XDECREF(next);
+        return -1;
+    }
+    PyObject *old[3] = {s_popleft, s_next, next_type_ref};
+    s_popleft = popleft;
+    s_next = next;
+    Py_INCREF(st->next_type);
+    next_type_ref = st->next_type;
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(old[i]);
     return 0;
 }
 
@@ -598,6 +926,10 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->s_headers);
     Py_VISIT(st->s_original_headers);
     Py_VISIT(st->s_body);
+    Py_VISIT(st->s_subscription);
+    Py_VISIT(st->s_append);
+    Py_VISIT(st->buffer_type);
+    Py_VISIT(st->next_type);
     return 0;
 }
 
@@ -613,6 +945,10 @@ module_clear(PyObject *module)
     Py_CLEAR(st->s_headers);
     Py_CLEAR(st->s_original_headers);
     Py_CLEAR(st->s_body);
+    Py_CLEAR(st->s_subscription);
+    Py_CLEAR(st->s_append);
+    Py_CLEAR(st->buffer_type);
+    Py_CLEAR(st->next_type);
     return 0;
 }
 

@@ -1,4 +1,5 @@
 # The optional C accelerator of stomp.codec.FrameDecoder (stomp/_speedups.c); internal.
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,3 +21,13 @@ def scan(
     message_shares: bool,
     /,
 ) -> tuple[int, bool, tuple[str, dict[str, str], int, int] | None]: ...
+def route(
+    frames: list[Any], subscriptions: dict[str, Any], message_cls: type, fed: list[Any], /
+) -> int: ...
+
+class BufferBase:
+    """The base of stomp.aio.Subscription with the accelerator."""
+
+    _queue: deque[Any]
+    _holding: bool
+    def __anext__(self) -> Any: ...

@@ -17,7 +17,7 @@ import asyncio
 import itertools
 import logging
 import ssl as _ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 
@@ -26,6 +26,7 @@ from stomp.aio._reconnect import Reconnection
 from stomp.aio.subscription import Message, Subscription
 from stomp.aio.transaction import Transaction
 from stomp.codec import Frame, FrameDecoder, encode_frame
+from stomp.codec.decode import _accelerator
 from stomp.exception import (
     BrokerErrorException,
     ConnectFailedException,
@@ -47,6 +48,12 @@ from stomp.session import (
 __all__ = ["Connection"]
 
 log = logging.getLogger("stomp.py")
+
+# With the C accelerator: the MESSAGEs of a read routed in C, up to the first other frame
+# (see _deliver).
+_route: Callable[[list[Frame], dict[str, Subscription], type, list[Subscription]], int] | None = (
+    None if _accelerator is None else _accelerator.route
+)
 
 #: How many ids of subscriptions left (or unknown) are remembered, to drop their messages
 #: quietly.
@@ -716,9 +723,16 @@ class Connection:
         subscriptions = self._subscriptions
         track = self.session.track_deliveries
         fed: list[Subscription] = []
+        rest: Iterable[Frame] = frames
+        if _route is not None and not track:
+            # (the same as the loop below does, for the MESSAGEs up to the first frame of
+            # another kind or for no subscription: the loop takes the frames from there)
+            start = _route(frames, subscriptions, Message, fed)
+            if start:
+                rest = itertools.islice(frames, start, None)
         last: Subscription | None = None
         put: Any = None  # last's buffer's append
-        for frame in frames:
+        for frame in rest:
             if frame.cmd == "MESSAGE":
                 subscription = subscriptions.get(frame.headers.get("subscription"))  # type: ignore[arg-type]
                 if subscription is None:

@@ -8,11 +8,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from stomp.codec import Frame
+from stomp.codec.decode import _accelerator
 from stomp.exception import ConnectionClosedException
 
 if TYPE_CHECKING:
     from stomp.aio.connection import Connection
     from stomp.aio.transaction import Transaction
+
+    _BufferBase = object
+else:
+    # With the C accelerator, the buffer and ``__anext__`` come from its BufferBase:
+    # ``async for`` takes a buffered message without making a coroutine for it, and calls
+    # ``_next()`` only when it must wait (or reading is held).  Without it, ``__anext__`` is
+    # ``_next``.
+    _BufferBase = object if _accelerator is None else _accelerator.BufferBase
 
 __all__ = ["Message", "Subscription"]
 
@@ -86,7 +95,7 @@ class Message(Frame):
         await self.subscription.connection.nack(self, transaction, receipt, timeout)
 
 
-class Subscription:
+class Subscription(_BufferBase):
     """The messages of one SUBSCRIBE, made by :meth:`Connection.subscribe
     <stomp.aio.Connection.subscribe>`: take them with ``async for``, :meth:`get` or
     :meth:`get_nowait`.
@@ -169,13 +178,16 @@ class Subscription:
     def __aiter__(self) -> Subscription:
         return self
 
-    async def __anext__(self) -> Message:
+    async def _next(self) -> Message:
         queue = self._queue
         if not queue:
             await self._wait()
         if self._holding:
             self._release()
         return queue.popleft()
+
+    if TYPE_CHECKING or _accelerator is None:
+        __anext__ = _next
 
     async def _wait(self) -> None:
         while not self._queue:

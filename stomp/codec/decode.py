@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from itertools import compress, repeat
 from operator import contains
+from types import ModuleType
 from typing import Final
 
 from stomp.codec.frame import (
@@ -29,22 +30,21 @@ _log = logging.getLogger("stomp.py")
 # (position, after a frame, the frame whose body is still arriving if it stopped at one:
 # command, headers, content-length, where its body starts)
 _Scan = Callable[..., "tuple[int, bool, tuple[str, dict[str, str], int, int] | None]"]
-_c_scan: _Scan | None
+_c_scan: _Scan | None = None
+# The accelerator module when it is used (stomp.aio takes its Subscription's base from it).
+_accelerator: ModuleType | None = None
 if os.environ.get("STOMP_NO_SPEEDUPS") == "1":
-    _c_scan = None
     _log.debug("decoder: pure Python (STOMP_NO_SPEEDUPS=1)")
 else:
     try:
-        from stomp._speedups import SCAN_VERSION
-        from stomp._speedups import scan as _built_scan
+        import stomp._speedups as _built
     except ImportError as exc:
-        _c_scan = None
         _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
     else:
-        if SCAN_VERSION == 4:
-            _c_scan = _built_scan
+        if getattr(_built, "SCAN_VERSION", None) == 5:
+            _accelerator = _built
+            _c_scan = _built.scan
         else:  # (a build of another version of stomp/_speedups.c)
-            _c_scan = None
             _log.debug("decoder: pure Python (stomp._speedups is of another version)")
 
 # How the C scanner undoes escapes, by version.

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support.aio import aio_test, in_thread
+from support.aio import aio_test, in_thread, run
 from support.fakebroker import FakeBroker, RefusedPort
 
 import stomp.aio
+from stomp.codec import Frame
 from stomp.exception import (
     BrokerErrorException,
     ConnectFailedException,
@@ -498,3 +499,178 @@ async def test_a_failing_abort_does_not_hide_the_blocks_exception(broker: FakeBr
         with pytest.raises(KeyError):
             async with tx:
                 raise KeyError("the block's own")
+
+
+# --- async for: how a message is taken -------------------------------------------------------
+# With the C accelerator, Subscription.__anext__ comes from stomp._speedups.BufferBase (no
+# coroutine per buffered message); without it, it is the ``_next`` coroutine.  Each test runs
+# on both: "python" puts ``_next`` back as ``__anext__`` for the test.
+
+
+@pytest.fixture(params=["accelerated", "python"])
+def take_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    from stomp.aio.subscription import Subscription
+    from stomp.codec.decode import _accelerator
+
+    if request.param == "accelerated":
+        if _accelerator is None:
+            pytest.skip("the C accelerator is not built (or STOMP_NO_SPEEDUPS=1)")
+        assert "__anext__" not in vars(Subscription)
+    else:
+        monkeypatch.setattr(Subscription, "__anext__", Subscription._next, raising=False)
+    return str(request.param)
+
+
+async def _buffered(sub: stomp.aio.Subscription, count: int) -> None:
+    # (the messages the fake broker sent have been read and buffered)
+    for _ in range(500):
+        if sub.buffered >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{sub.buffered} messages buffered, not {count}")
+
+
+def test_async_for_takes_buffered_messages_without_a_coroutine(broker: FakeBroker) -> None:
+    from stomp.aio.subscription import Subscription
+    from stomp.codec.decode import _accelerator
+
+    if _accelerator is None:
+        pytest.skip("the C accelerator is not built (or STOMP_NO_SPEEDUPS=1)")
+    assert Subscription.__mro__[1] is _accelerator.BufferBase
+
+    async def main() -> None:
+        async with _conn(broker) as conn:
+            sub = await conn.subscribe("/queue/a")
+            broker.last.send_message("/queue/a", "one", subscription=sub.id)
+            await _buffered(sub, 1)
+            awaitable = sub.__anext__()
+            assert not asyncio.iscoroutine(awaitable)
+            message = await awaitable
+            assert message.body == "one" and message.subscription is sub
+            with pytest.raises(RuntimeError, match="already awaited"):
+                await awaitable
+
+    run(main())
+
+
+@aio_test
+async def test_async_for_in_order_and_until_the_end(broker: FakeBroker, take_path: str) -> None:
+    async with _conn(broker, max_buffered=10) as conn:
+        sub = await conn.subscribe("/queue/a")
+        server = broker.last
+        for n in range(40):
+            server.send_message("/queue/a", str(n), subscription=sub.id)
+        await _buffered(sub, 10)
+        assert conn._link is not None and conn._link.holding  # (full: reading held)
+        got: list[str] = []
+        async for message in sub:
+            got.append(message.body)
+            assert message.subscription is sub
+            if len(got) == 40:
+                await sub.unsubscribe()  # (the iteration then ends)
+        assert got == [str(n) for n in range(40)]
+        assert not conn._link.holding
+
+
+@aio_test
+async def test_a_next_never_awaited_takes_nothing(broker: FakeBroker, take_path: str) -> None:
+    async with _conn(broker) as conn:
+        sub = await conn.subscribe("/queue/a")
+        for body in ("one", "two"):
+            broker.last.send_message("/queue/a", body, subscription=sub.id)
+        await _buffered(sub, 2)
+        # made and dropped; put in a task that is cancelled before it ever runs
+        dropped = sub.__anext__()
+        if asyncio.iscoroutine(dropped):
+            dropped.close()  # (a coroutine never awaited: closed, as a task would)
+        del dropped
+        task = asyncio.ensure_future(anext(sub))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert sub.buffered == 2
+        assert [(await anext(sub)).body, (await anext(sub)).body] == ["one", "two"]
+
+
+@aio_test
+async def test_a_wait_cancelled_loses_no_message(broker: FakeBroker, take_path: str) -> None:
+    async with _conn(broker) as conn:
+        sub = await conn.subscribe("/queue/a")
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(anext(sub), 0.05)  # (waiting: nothing buffered)
+        waiting = asyncio.ensure_future(anext(sub))
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        broker.last.send_message("/queue/a", "one", subscription=sub.id)
+        message = await asyncio.wait_for(anext(sub), 5)  # (the wait, through _next)
+        assert message.body == "one" and sub.buffered == 0
+
+
+@aio_test
+async def test_a_subscription_and_its_messages_are_collected(
+    broker: FakeBroker, take_path: str
+) -> None:
+    import gc
+    import weakref
+
+    async with _conn(broker) as conn:
+        sub = await conn.subscribe("/queue/a")
+        broker.last.send_message("/queue/a", "one", subscription=sub.id)
+        await _buffered(sub, 1)
+        await sub.unsubscribe()
+    # (a buffered message refers to its subscription, which holds the buffer: a cycle)
+    gone = weakref.ref(sub)
+    del sub
+    gc.collect()
+    assert gone() is None
+
+
+@pytest.mark.parametrize("path", ["accelerated", "python"])
+def test_the_frames_of_a_read_are_delivered_in_order(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _deliver on a crafted read: MESSAGEs of two subscriptions, a RECEIPT between them, one
+    # for no subscription and one without a subscription header (1.0: by destination).  The
+    # accelerated path routes the leading MESSAGEs in C and the Python loop the rest.
+    import stomp.aio.connection as connection_module
+    from stomp.aio.subscription import Message, Subscription
+
+    if path == "python":
+        monkeypatch.setattr(connection_module, "_route", None)
+    elif connection_module._route is None:
+        pytest.skip("the C accelerator is not built (or STOMP_NO_SPEEDUPS=1)")
+
+    def message(body: str, **headers: str) -> Message:
+        frame = Message("MESSAGE", {"message-id": body, **headers}, body)
+        return frame
+
+    async def main() -> None:
+        conn = _conn(("127.0.0.1", 9))
+        a = Subscription(conn, "a", "/queue/a", "auto", 100)
+        b = Subscription(conn, "b", "/queue/b", "auto", 100)
+        conn._subscriptions.update(a=a, b=b)
+        receipt = asyncio.get_running_loop().create_future()
+        conn._receipts["r-1"] = receipt
+        woken: list[str] = []
+        for sub in (a, b):
+            monkeypatch.setattr(sub, "_fed", lambda sub=sub: woken.append(sub.id))
+        frames: list[Frame] = [
+            message("1", subscription="a", destination="/queue/a"),
+            message("2", subscription="b", destination="/queue/b"),
+            message("3", subscription="a", destination="/queue/a"),
+            Frame("RECEIPT", {"receipt-id": "r-1"}),
+            message("4", subscription="b", destination="/queue/b"),
+            message("5", subscription="zz", destination="/queue/zz"),  # (none: dropped)
+            message("6", destination="/queue/a"),  # (no header: by destination)
+        ]
+        conn._deliver(frames)
+        assert [m.body for m in a._queue] == ["1", "3", "6"]
+        assert [m.body for m in b._queue] == ["2", "4"]
+        assert all(m.subscription is a for m in a._queue)
+        assert all(m.subscription is b for m in b._queue)
+        assert woken == ["a", "b"]  # (each once, in the order first fed)
+        assert receipt.done() and receipt.result() is frames[3]
+
+    run(main())
