@@ -191,10 +191,41 @@ typedef struct {
     PyObject *value_str;
 } cache_entry;
 
+/* The shape of a recent frame's headers: its names (cached, distinct, in order), their
+ * values and its dict.  A frame whose header lines have the same names in the same order
+ * gets a copy of that dict with the values that differ set, which costs less than filling
+ * a new dict (no resizing, no duplicate checks). */
+#define SHAPE_MAX 16
+
+typedef struct {
+    int n; /* 0: no shape yet */
+    cache_entry *names[SHAPE_MAX];
+    PyObject *values[SHAPE_MAX];
+    PyObject *dict;
+} header_shape;
+
 typedef struct {
     int used;
     cache_entry entries[CACHE_ENTRIES];
+    header_shape shape;
 } header_cache;
+
+static void
+shape_clear(header_shape *shape)
+{
+    for (int i = 0; i < shape->n; i++)
+        Py_CLEAR(shape->values[i]);
+    Py_CLEAR(shape->dict);
+    shape->n = 0;
+}
+
+static void
+cache_init(header_cache *cache)
+{
+    cache->used = 0;
+    cache->shape.n = 0;
+    cache->shape.dict = NULL;
+}
 
 static void
 cache_clear(header_cache *cache)
@@ -204,6 +235,56 @@ cache_clear(header_cache *cache)
         Py_XDECREF(cache->entries[i].value_str);
     }
     cache->used = 0;
+    shape_clear(&cache->shape);
+}
+
+/* Make headers (a dict with these names, in order, and no others) the cache's shape. */
+static int
+shape_set(header_shape *shape, cache_entry *const *names, int n, PyObject *headers)
+{
+    shape_clear(shape);
+    PyObject *dict = PyDict_Copy(headers);
+    if (dict == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        PyObject *value = PyDict_GetItemWithError(dict, names[i]->name_str);
+        if (value == NULL) {
+            for (int j = 0; j < i; j++)
+                Py_CLEAR(shape->values[j]);
+            Py_DECREF(dict);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_RuntimeError, "scan(): a header went missing");
+            return -1;
+        }
+        Py_INCREF(value);
+        shape->values[i] = value;
+        shape->names[i] = names[i];
+    }
+    shape->dict = dict;
+    shape->n = n;
+    return 0;
+}
+
+/* A new dict of the first n names of the shape and values (which it steals). */
+static PyObject *
+shape_prefix_dict(header_shape *shape, PyObject **values, int n)
+{
+    PyObject *dict = PyDict_New();
+    int i = 0;
+    if (dict != NULL) {
+        for (; i < n; i++) {
+            int failed = PyDict_SetItem(dict, shape->names[i]->name_str, values[i]);
+            Py_CLEAR(values[i]);
+            if (failed) {
+                Py_CLEAR(dict);
+                i++;
+                break;
+            }
+        }
+    }
+    for (; i < n; i++)
+        Py_CLEAR(values[i]);
+    return dict;
 }
 
 /* The entry for the raw name [s, s + n) (not escaped), adding it if there is room; NULL
@@ -230,17 +311,32 @@ cache_name(header_cache *cache, const char *s, Py_ssize_t n)
     return e;
 }
 
-/* Parse the header lines [start, end) (each ends at an LF or at end) into headers, the
- * first occurrence of a name winning.  Sets *length to the content-length's value (-1
- * when there is none).  Returns SEG_OK, SEG_ERROR or SEG_UNUSUAL. */
+/* Parse the header lines [start, end) (each ends at an LF or at end) into a new dict,
+ * *headers_out, the first occurrence of a name winning.  Sets *length to the
+ * content-length's value (-1 when there is none).  Returns SEG_OK, SEG_ERROR or
+ * SEG_UNUSUAL (*headers_out is then NULL).
+ *
+ * While the lines follow the cache's shape (its names, in order), their values are kept
+ * aside and no dict is made; a frame that follows it to the end gets a copy of the
+ * shape's dict.  One that leaves it gets a new dict of what followed, then goes on line by
+ * line; if all its names were cached and distinct, it becomes the shape. */
 static int
 parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
-              Py_ssize_t max_body, PyObject *headers, Py_ssize_t *length,
+              Py_ssize_t max_body, PyObject **headers_out, Py_ssize_t *length,
               header_cache *cache)
 {
     char small[512];
     char *scratch = small;
     int result = SEG_OK;
+    header_shape *shape = &cache->shape;
+    PyObject *headers = NULL;
+    PyObject *followed[SHAPE_MAX]; /* the values of the lines that follow the shape */
+    int matched = 0;
+    int following = shape->n > 0;
+    cache_entry *names[SHAPE_MAX]; /* this frame's names, while cached and distinct */
+    int n_names = 0;
+    int shapeable = 1;
+    *headers_out = NULL;
     *length = -1;
     if (escapes && end - start > (Py_ssize_t)sizeof(small)) {
         scratch = PyMem_Malloc((size_t)(end - start));
@@ -274,13 +370,34 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
             if (result != SEG_OK)
                 break;
         }
-        int present = PyDict_Contains(headers, name);
+        if (following && (matched == shape->n || entry != shape->names[matched])) {
+            /* It leaves the shape here: a dict of the lines that followed it. */
+            following = 0;
+            headers = shape_prefix_dict(shape, followed, matched);
+            if (headers == NULL) {
+                Py_DECREF(name);
+                result = SEG_ERROR;
+                break;
+            }
+        }
+        int present;
+        if (following)
+            present = 0; /* (the shape's names are distinct) */
+        else {
+            if (headers == NULL && (headers = PyDict_New()) == NULL) {
+                Py_DECREF(name);
+                result = SEG_ERROR;
+                break;
+            }
+            present = PyDict_Contains(headers, name);
+        }
         if (present < 0) {
             Py_DECREF(name);
             result = SEG_ERROR;
             break;
         }
         if (present) {
+            shapeable = 0;
             result = check_escapes(b + value_start, line_end - value_start, escapes);
             if (result != SEG_OK) {
                 Py_DECREF(name);
@@ -309,12 +426,21 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
                     memcpy(entry->value, b + value_start, (size_t)value_len);
                 }
             }
-            int failed = PyDict_SetItem(headers, name, value);
-            Py_DECREF(value);
-            if (failed) {
-                Py_DECREF(name);
-                result = SEG_ERROR;
-                break;
+            if (entry != NULL && n_names < SHAPE_MAX)
+                names[n_names++] = entry;
+            else
+                shapeable = 0;
+            if (following) {
+                followed[matched++] = value;
+            }
+            else {
+                int failed = PyDict_SetItem(headers, name, value);
+                Py_DECREF(value);
+                if (failed) {
+                    Py_DECREF(name);
+                    result = SEG_ERROR;
+                    break;
+                }
             }
             /* No escape can spell "content-length", so its raw name is its name. */
             if (name_len == 14 && memcmp(b + line, "content-length", 14) == 0) {
@@ -345,7 +471,40 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
     }
     if (scratch != small)
         PyMem_Free(scratch);
-    return result;
+    if (following) {
+        if (result == SEG_OK && matched == shape->n) {
+            /* All its lines followed the shape: its dict, with the values that differ. */
+            headers = PyDict_Copy(shape->dict);
+            for (int i = 0; i < matched; i++) {
+                if (headers != NULL && followed[i] != shape->values[i]
+                    && PyDict_SetItem(headers, shape->names[i]->name_str, followed[i]) < 0)
+                    Py_CLEAR(headers);
+                Py_DECREF(followed[i]);
+            }
+            if (headers == NULL)
+                return SEG_ERROR;
+            *headers_out = headers;
+            return SEG_OK;
+        }
+        headers = result == SEG_OK ? shape_prefix_dict(shape, followed, matched) : NULL;
+        if (result != SEG_OK)
+            for (int i = 0; i < matched; i++)
+                Py_DECREF(followed[i]);
+        else if (headers == NULL)
+            return SEG_ERROR;
+    }
+    if (result != SEG_OK) {
+        Py_XDECREF(headers);
+        return result;
+    }
+    if (headers == NULL && (headers = PyDict_New()) == NULL)
+        return SEG_ERROR;
+    if (shapeable && n_names > 0 && shape_set(shape, names, n_names, headers) < 0) {
+        Py_DECREF(headers);
+        return SEG_ERROR;
+    }
+    *headers_out = headers;
+    return SEG_OK;
 }
 
 /* A new frame: frame_new(frame_cls), then its four attributes (as the Python path);
@@ -439,7 +598,8 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     header_cache cache, raw_cache; /* names as escaped, and as they are (CONNECTED...) */
-    cache.used = raw_cache.used = 0;
+    cache_init(&cache);
+    cache_init(&raw_cache);
     PyObject *partial = NULL; /* a frame whose body is still arriving, if it stops at one */
     /* Negative limits: the Python path applies them. */
     int limits_ok = max_header >= 0 && max_body >= 0;
@@ -476,19 +636,19 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             break;
         int frame_escapes = IS_UNESCAPED_COMMAND(command) ? 0 : (int)escapes;
 
-        PyObject *headers = PyDict_New();
-        if (headers == NULL)
-            goto error;
+        PyObject *headers;
         Py_ssize_t length = -1;
         if (cmd_end < head_end) {
-            int r = parse_headers(b, cmd_end + 1, head_end, frame_escapes, max_body, headers,
+            int r = parse_headers(b, cmd_end + 1, head_end, frame_escapes, max_body, &headers,
                                   &length, frame_escapes ? &cache : &raw_cache);
             if (r != SEG_OK) {
-                Py_DECREF(headers);
                 if (r == SEG_ERROR)
                     goto error;
                 break;
             }
+        }
+        else if ((headers = PyDict_New()) == NULL) {
+            goto error;
         }
 
         Py_ssize_t body_start = head_end + 2;

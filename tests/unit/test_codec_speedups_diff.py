@@ -51,8 +51,8 @@ def _frame_view(frame: Any) -> Any:
     return (
         type(frame),
         frame.cmd,
-        frame.headers,
-        frame.original_headers,
+        list(frame.headers.items()),  # (their order too)
+        list(frame.original_headers.items()),
         frame.headers is not frame.original_headers,
         type(frame.body),
         frame.body,
@@ -173,6 +173,8 @@ def _text(c: Chooser, pieces: list[str], most: int) -> str:
 
 
 VALID_COMMANDS = ["MESSAGE", "MESSAGE", "RECEIPT", "ERROR", "CONNECTED"]
+SHAPE_NAMES = ["content-type", "expires", "priority", "persistent", "timestamp", "x-" + "y" * 40]
+SHAPE_VALUES = ["0", "4", "true", "/queue/a", "ID\\cbroker-1\\c7", "1700000000000", "é", "z" * 60]
 # (with escapes that are undefined in some versions, kept verbatim unless strict)
 VALID_NAMES = ["destination", "message-id", "subscription", "ack", "a", "\\c", "é", "\\r"]
 VALID_VALUES = [
@@ -181,9 +183,16 @@ VALID_VALUES = [
 ]  # fmt: skip
 
 
-def make_frame(c: Chooser, version: str, wild: bool) -> bytes:
+def make_shape(c: Chooser) -> list[str]:
+    # The header names of a run of frames alike (a broker's MESSAGEs): the C decoder copies
+    # the dict of the last such frame; a name may repeat (the first one wins).
+    return [c.choice(VALID_NAMES + SHAPE_NAMES) for _ in range(c.integer(1, 18))]
+
+
+def make_frame(c: Chooser, version: str, wild: bool, shape: list[str] | None = None) -> bytes:
     # wild: anything goes (odd commands, undefined escapes, bad lengths, CRs); else a
-    # frame that is valid for ``version`` (before any mutation).
+    # frame that is valid for ``version`` (before any mutation).  shape: the header names,
+    # in order (most of the time: one may be left out, changed or added).
     commands, names, values = (
         (COMMANDS, NAME_PIECES, VALUE_PIECES)
         if wild
@@ -196,7 +205,19 @@ def make_frame(c: Chooser, version: str, wild: bool) -> bytes:
     )
     has_nul = b"\0" in body
     lines = [cmd]
-    for _ in range(c.integer(0, 6)):
+    if shape is not None:
+        chosen = list(shape)
+        at = c.integer(0, len(chosen))
+        change = c.choice(["none", "none", "none", "drop", "add", "rename"])
+        if change == "drop" and at < len(chosen):
+            del chosen[at]
+        elif change == "add":
+            chosen.insert(at, c.choice(VALID_NAMES + SHAPE_NAMES))
+        elif change == "rename" and at < len(chosen):
+            chosen[at] = c.choice(VALID_NAMES + SHAPE_NAMES)
+        # (values from a few, so that they repeat, as a broker's do)
+        lines += [f"{name}:{c.choice(SHAPE_VALUES)}" for name in chosen]
+    for _ in range(c.integer(0, 6) if shape is None else 0):
         name = _text(c, names, 2) if wild else c.choice(names) + _text(c, names, 1)
         if name == "content-length":
             continue  # (added below on purpose)
@@ -212,7 +233,9 @@ def make_frame(c: Chooser, version: str, wild: bool) -> bytes:
             "wrong": str(max(0, len(body) + c.integer(-3, 3))),
             "odd": c.choice(["", "x", "-1", "1.0", "0" * 20 + "5", "9" * 19, "٣", " 5"]),
         }[length]
-        lines.insert(c.integer(1, len(lines)), f"content-length:{value}")
+        lines.insert(
+            1 if shape is not None else c.integer(1, len(lines)), f"content-length:{value}"
+        )
         if length == "twice":
             lines.append(f"content-length:{len(body) + 1}")
     head = "".join(line + c.choice(eols) for line in lines) + c.choice(eols)
@@ -223,8 +246,11 @@ def make_frame(c: Chooser, version: str, wild: bool) -> bytes:
 def make_stream(c: Chooser, version: str) -> bytes:
     wild = c.choice([False, False, True])
     parts = [c.choice(BETWEEN if wild else [b"", b"\n"])]
-    for _ in range(c.integer(1, 6)):
-        parts.append(make_frame(c, version, wild and c.choice([False, True])))
+    shapes = [make_shape(c), make_shape(c)] if c.choice([False, True]) else []
+    for _ in range(c.integer(1, 6) if not shapes else c.integer(2, 12)):
+        frame_wild = wild and c.choice([False, True])
+        shape = c.choice(shapes + shapes[:1] * 3) if shapes and not frame_wild else None
+        parts.append(make_frame(c, version, frame_wild, shape))
     data = bytearray(b"".join(parts))
     for _ in range(c.choice([0, 0, 0, 0, 0, 1, 2, 4])):  # mutations
         if not data:
