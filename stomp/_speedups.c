@@ -736,12 +736,11 @@ error:
  * Next takes the first buffered message when there is one and reading is not held, without
  * running any Python code but deque.popleft(); otherwise it calls the subscription's
  * `_next()` coroutine (the pure-Python __anext__, which waits, releases a held reading and
- * raises at the end) and passes everything through it.  The message is taken when the Next
- * is first awaited, not when __anext__ is called: a Next dropped before it runs (a task
- * cancelled before it started) has taken nothing.  A Next has no throw() or close(): an
- * exception thrown into the task that awaits it is raised at the await, and the `_next()`
- * coroutine it may hold is closed when the Next is freed (it takes a message only once its
- * wait is over, and then returns it at once).
+ * raises at the end) and passes everything through it, throw() and close() too.  The
+ * message is taken when the Next is first awaited, not when __anext__ is called: a Next
+ * dropped, thrown into or closed before it runs (a task cancelled before it started) has
+ * taken nothing; the `_next()` coroutine takes a message only once its wait is over, and
+ * then returns it at once.
  */
 
 typedef struct {
@@ -864,11 +863,10 @@ next_send(PyObject *self, PyObject *arg, PyObject **result)
     return status;
 }
 
+/* What send() gives back as a generator does: the value yielded, or StopIteration(value). */
 static PyObject *
-next_iternext(PyObject *self)
+next_result(PySendResult status, PyObject *result)
 {
-    PyObject *result;
-    PySendResult status = next_send(self, Py_None, &result);
     if (status == PYGEN_NEXT)
         return result;
     if (status == PYGEN_RETURN) {
@@ -882,6 +880,76 @@ next_iternext(PyObject *self)
     }
     return NULL;
 }
+
+static PyObject *
+next_iternext(PyObject *self)
+{
+    PyObject *result;
+    PySendResult status = next_send(self, Py_None, &result);
+    return next_result(status, result);
+}
+
+/* send(value), throw(exception) and close(), as a coroutine has them (Python 3.12 and
+ * later send a value through send(); throw() and close() reach the _next() coroutine when
+ * there is one, and a step that has not taken anything yet just ends). */
+static PyObject *
+next_send_method(PyObject *self, PyObject *value)
+{
+    PyObject *result;
+    PySendResult status = next_send(self, value, &result);
+    return next_result(status, result);
+}
+
+static PyObject *
+next_throw(PyObject *self, PyObject *args)
+{
+    Next *next = (Next *)self;
+    Py_CLEAR(next->sub); /* (not started: it takes nothing now) */
+    if (next->inner != NULL) {
+        PyObject *throw = PyObject_GetAttrString(next->inner, "throw");
+        PyObject *result = throw == NULL ? NULL : PyObject_CallObject(throw, args);
+        Py_XDECREF(throw);
+        if (result == NULL)
+            Py_CLEAR(next->inner); /* (it ended: returned, raised, or let the exception out) */
+        return result;
+    }
+    PyObject *exc = PyTuple_Size(args) > 0 ? PyTuple_GetItem(args, 0) : NULL;
+    if (exc != NULL && PyExceptionInstance_Check(exc)) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    }
+    else if (exc != NULL && PyExceptionClass_Check(exc)) {
+        PyObject *value = PyTuple_Size(args) > 1 ? PyTuple_GetItem(args, 1) : Py_None;
+        PyErr_SetObject(exc, value);
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "throw() takes an exception or an exception class");
+    }
+    return NULL;
+}
+
+static PyObject *
+next_close(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    Next *next = (Next *)self;
+    Py_CLEAR(next->sub);
+    if (next->inner != NULL) {
+        PyObject *inner = next->inner;
+        next->inner = NULL;
+        PyObject *result = PyObject_CallMethod(inner, "close", NULL);
+        Py_DECREF(inner);
+        if (result == NULL)
+            return NULL;
+        Py_DECREF(result);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef next_methods[] = {
+    {"send", next_send_method, METH_O, NULL},
+    {"throw", next_throw, METH_VARARGS, NULL},
+    {"close", next_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyObject *
 next_await(PyObject *self)
@@ -924,6 +992,7 @@ static PyType_Slot next_slots[] = {
     {Py_tp_iternext, next_iternext},
     {Py_am_await, next_await},
     {Py_am_send, next_send},
+    {Py_tp_methods, next_methods},
     {Py_tp_traverse, next_traverse},
     {Py_tp_clear, next_clear},
     {Py_tp_dealloc, next_dealloc},

@@ -6,6 +6,7 @@ task left behind by any of it (``support.aio.run`` checks)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl
 import time
 from collections.abc import Callable
@@ -544,7 +545,8 @@ def test_async_for_takes_buffered_messages_without_a_coroutine(broker: FakeBroke
             broker.last.send_message("/queue/a", "one", subscription=sub.id)
             await _buffered(sub, 1)
             awaitable = sub.__anext__()
-            assert not asyncio.iscoroutine(awaitable)
+            assert not inspect.iscoroutine(awaitable)  # (no coroutine object was made)
+            assert asyncio.iscoroutine(awaitable)  # (though it has a coroutine's methods)
             message = await awaitable
             assert message.body == "one" and message.subscription is sub
             with pytest.raises(RuntimeError, match="already awaited"):
@@ -674,3 +676,40 @@ def test_the_frames_of_a_read_are_delivered_in_order(
         assert receipt.done() and receipt.result() is frames[3]
 
     run(main())
+
+
+@aio_test
+async def test_a_step_driven_by_hand_is_a_coroutine(broker: FakeBroker, take_path: str) -> None:
+    # send(), throw() and close() on what __anext__ returns behave as on a coroutine: what
+    # other schedulers (and Python 3.12's SEND with a value) use.
+    async with _conn(broker) as conn:
+        sub = await conn.subscribe("/queue/a")
+        broker.last.send_message("/queue/a", "one", subscription=sub.id)
+        await _buffered(sub, 1)
+
+        step = sub.__anext__()
+        with pytest.raises(ValueError, match="not now"):
+            step.throw(ValueError("not now"))  # (before it ran: nothing taken)
+        with pytest.raises(RuntimeError, match="already awaited"):
+            step.send(None)
+        sub.__anext__().close()
+        assert sub.buffered == 1
+
+        step = sub.__anext__()
+        with pytest.raises(StopIteration) as stop:
+            step.send(None)
+        assert stop.value.value.body == "one" and sub.buffered == 0
+
+        step = sub.__anext__()  # (nothing buffered: it waits, through _next)
+        waiter = step.send(None)
+        assert isinstance(waiter, asyncio.Future) and not waiter.done()
+        waiter._asyncio_future_blocking = False  # (as a task does with what it is given)
+        with pytest.raises(asyncio.CancelledError):
+            step.throw(asyncio.CancelledError())
+        step = sub.__anext__()
+        waiter = step.send(None)
+        assert isinstance(waiter, asyncio.Future)
+        waiter._asyncio_future_blocking = False
+        step.close()
+        broker.last.send_message("/queue/a", "two", subscription=sub.id)
+        assert (await asyncio.wait_for(anext(sub), 5)).body == "two"
