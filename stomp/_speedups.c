@@ -471,33 +471,31 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
     }
     if (scratch != small)
         PyMem_Free(scratch);
-    if (following) {
-        if (result == SEG_OK && matched == shape->n) {
-            /* All its lines followed the shape: its dict, with the values that differ. */
-            headers = PyDict_Copy(shape->dict);
-            for (int i = 0; i < matched; i++) {
-                if (headers != NULL && followed[i] != shape->values[i]
-                    && PyDict_SetItem(headers, shape->names[i]->name_str, followed[i]) < 0)
-                    Py_CLEAR(headers);
-                Py_DECREF(followed[i]);
-            }
-            if (headers == NULL)
-                return SEG_ERROR;
-            *headers_out = headers;
-            return SEG_OK;
-        }
-        headers = result == SEG_OK ? shape_prefix_dict(shape, followed, matched) : NULL;
-        if (result != SEG_OK)
-            for (int i = 0; i < matched; i++)
-                Py_DECREF(followed[i]);
-        else if (headers == NULL)
-            return SEG_ERROR;
-    }
     if (result != SEG_OK) {
+        for (int i = 0; i < (following ? matched : 0); i++)
+            Py_DECREF(followed[i]);
         Py_XDECREF(headers);
         return result;
     }
-    if (headers == NULL && (headers = PyDict_New()) == NULL)
+    if (following && matched == shape->n) {
+        /* All its lines followed the shape: its dict, with the values that differ. */
+        headers = PyDict_Copy(shape->dict);
+        for (int i = 0; i < matched; i++) {
+            if (headers != NULL && followed[i] != shape->values[i]
+                && PyDict_SetItem(headers, shape->names[i]->name_str, followed[i]) < 0)
+                Py_CLEAR(headers);
+            Py_DECREF(followed[i]);
+        }
+        if (headers == NULL)
+            return SEG_ERROR;
+        *headers_out = headers;
+        return SEG_OK;
+    }
+    if (following) /* (fewer lines than the shape has) */
+        headers = shape_prefix_dict(shape, followed, matched);
+    else if (headers == NULL)
+        headers = PyDict_New();
+    if (headers == NULL)
         return SEG_ERROR;
     if (shapeable && n_names > 0 && shape_set(shape, names, n_names, headers) < 0) {
         Py_DECREF(headers);
@@ -784,15 +782,23 @@ buffer_clear(PyObject *self)
     return 0;
 }
 
+/* The dealloc of this module's types: clear is the type's own tp_clear (not the slot of
+ * Py_TYPE(self), which for a Python subclass of BufferBase is the subclass's). */
 static void
-buffer_dealloc(PyObject *self)
+dealloc_with(PyObject *self, inquiry clear)
 {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
-    buffer_clear(self);
+    clear(self);
     freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
     tp_free(self);
     Py_DECREF(tp);
+}
+
+static void
+buffer_dealloc(PyObject *self)
+{
+    dealloc_with(self, buffer_clear);
 }
 
 static PyObject *
@@ -978,12 +984,7 @@ next_clear(PyObject *self)
 static void
 next_dealloc(PyObject *self)
 {
-    PyTypeObject *tp = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    next_clear(self);
-    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
-    tp_free(self);
-    Py_DECREF(tp);
+    dealloc_with(self, next_clear);
 }
 
 static PyType_Slot next_slots[] = {
