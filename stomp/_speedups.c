@@ -19,6 +19,8 @@
  *
  * BufferBase, the base class of stomp.aio.Subscription when the accelerator is used, gives
  * `async for` a message already buffered without a coroutine per message (see below).
+ * MessageBase, a base class of stomp.aio.Message then, holds a message's attributes in C
+ * fields, which scan() and route() fill without attribute lookups.
  */
 
 #ifndef Py_LIMITED_API
@@ -49,7 +51,10 @@ typedef struct {
     PyObject *s_body;
     PyObject *s_subscription;
     PyObject *s_append;
+    PyObject *object_new;  /* object.__new__ */
+    PyObject *empty_tuple;
     PyObject *buffer_type; /* BufferBase */
+    PyObject *message_type; /* MessageBase */
     PyObject *next_type;   /* Next */
 } module_state;
 
@@ -58,6 +63,16 @@ get_state(PyObject *module)
 {
     return (module_state *)PyModule_GetState(module);
 }
+
+/* A frame's attributes as C fields (NULL: not set), for stomp.aio.Message (see below). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *cmd;
+    PyObject *headers;
+    PyObject *original_headers;
+    PyObject *body;
+    PyObject *subscription;
+} MessageBase;
 
 /* The buffer's bytes: bytes and bytearray only (what FrameDecoder passes). */
 static int
@@ -505,13 +520,65 @@ parse_headers(const char *b, Py_ssize_t start, Py_ssize_t end, int escapes,
     return SEG_OK;
 }
 
+/* How scan() makes a frame of one class: frame_new(cls), or object's tp_new called at once
+ * when frame_new is object.__new__ and cls inherits object's tp_new (what object.__new__
+ * would call, without building its arguments). */
+typedef struct {
+    PyObject *args; /* (cls,) */
+    newfunc direct; /* object's tp_new, or NULL */
+    allocfunc fields; /* for a MessageBase with object's tp_new: its tp_alloc, or NULL */
+} frame_maker;
+
+static int
+maker_init(module_state *st, frame_maker *maker, PyObject *frame_new, PyObject *cls)
+{
+    maker->direct = NULL;
+    maker->fields = NULL;
+    maker->args = PyTuple_Pack(1, cls);
+    if (maker->args == NULL)
+        return -1;
+    if (frame_new == st->object_new && PyType_Check(cls)) {
+        newfunc object_tp_new = (newfunc)PyType_GetSlot(&PyBaseObject_Type, Py_tp_new);
+        if (PyType_GetSlot((PyTypeObject *)cls, Py_tp_new) == (void *)object_tp_new) {
+            maker->direct = object_tp_new;
+            /* (object's tp_new would also make room for a __dict__ it will not need: one
+             * is made if an attribute of the class's own is ever set) */
+            if (PyType_IsSubtype((PyTypeObject *)cls, (PyTypeObject *)st->message_type))
+                maker->fields = (allocfunc)PyType_GetSlot((PyTypeObject *)cls, Py_tp_alloc);
+        }
+    }
+    return 0;
+}
+
 /* A new frame: frame_new(frame_cls), then its four attributes (as the Python path);
  * original_headers is a copy of headers, or (share_original) the same dict. */
 static PyObject *
-make_frame(module_state *st, PyObject *new_args, PyObject *frame_new, int command,
+make_frame(module_state *st, frame_maker *maker, PyObject *frame_new, int command,
            PyObject *headers, PyObject *body, int share_original)
 {
-    PyObject *frame = PyObject_Call(frame_new, new_args, NULL);
+    PyTypeObject *cls = (PyTypeObject *)PyTuple_GetItem(maker->args, 0);
+    if (maker->fields != NULL) {
+        MessageBase *message = (MessageBase *)maker->fields(cls, 0);
+        if (message == NULL)
+            return NULL;
+        if (share_original) {
+            Py_INCREF(headers);
+            message->original_headers = headers;
+        }
+        else if ((message->original_headers = PyDict_Copy(headers)) == NULL) {
+            Py_DECREF(message);
+            return NULL;
+        }
+        Py_INCREF(st->commands[command]);
+        message->cmd = st->commands[command];
+        Py_INCREF(headers);
+        message->headers = headers;
+        Py_INCREF(body);
+        message->body = body;
+        return (PyObject *)message;
+    }
+    PyObject *frame = maker->direct != NULL ? maker->direct(cls, st->empty_tuple, NULL)
+                                            : PyObject_Call(frame_new, maker->args, NULL);
     if (frame == NULL)
         return NULL;
     PyObject *original;
@@ -587,12 +654,11 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "scan(): pos out of range");
         return NULL;
     }
-    PyObject *new_args = PyTuple_Pack(1, frame_cls);
-    if (new_args == NULL)
+    frame_maker plain_maker, message_maker;
+    if (maker_init(st, &plain_maker, frame_new, frame_cls) < 0)
         return NULL;
-    PyObject *message_new_args = PyTuple_Pack(1, message_cls);
-    if (message_new_args == NULL) {
-        Py_DECREF(new_args);
+    if (maker_init(st, &message_maker, frame_new, message_cls) < 0) {
+        Py_DECREF(plain_maker.args);
         return NULL;
     }
     header_cache cache, raw_cache; /* names as escaped, and as they are (CONNECTED...) */
@@ -687,7 +753,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto error;
         }
         PyObject *frame = make_frame(
-            st, command == MESSAGE_COMMAND ? message_new_args : new_args, frame_new, command,
+            st, command == MESSAGE_COMMAND ? &message_maker : &plain_maker, frame_new, command,
             headers, body, command == MESSAGE_COMMAND && message_shares);
         Py_DECREF(headers);
         Py_DECREF(body);
@@ -709,8 +775,8 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto error;
         }
     }
-    Py_DECREF(new_args);
-    Py_DECREF(message_new_args);
+    Py_DECREF(plain_maker.args);
+    Py_DECREF(message_maker.args);
     cache_clear(&cache);
     cache_clear(&raw_cache);
     PyObject *result = Py_BuildValue("(nOO)", pos, after_frame ? Py_True : Py_False,
@@ -720,8 +786,8 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 error:
     Py_XDECREF(partial);
-    Py_DECREF(new_args);
-    Py_DECREF(message_new_args);
+    Py_DECREF(plain_maker.args);
+    Py_DECREF(message_maker.args);
     cache_clear(&cache);
     cache_clear(&raw_cache);
     return NULL;
@@ -729,10 +795,11 @@ error:
 
 /* ---- stomp.aio.Subscription's `async for` ----------------------------------------------
  *
- * BufferBase holds a subscription's buffer (`_queue`, a collections.deque of messages) and
- * whether reading is held for it (`_holding`); its __anext__ returns a Next.  Awaiting a
- * Next takes the first buffered message when there is one and reading is not held, without
- * running any Python code but deque.popleft(); otherwise it calls the subscription's
+ * BufferBase holds a subscription's buffer (`_queue`, a collections.deque of messages,
+ * with its append() and popleft() bound when it is set) and whether reading is held for it
+ * (`_holding`); its __anext__ returns a Next.  Awaiting a Next takes the first buffered
+ * message when there is one and reading is not held, without running any Python code but
+ * deque.popleft(); otherwise it calls the subscription's
  * `_next()` coroutine (the pure-Python __anext__, which waits, releases a held reading and
  * raises at the end) and passes everything through it, throw() and close() too.  The
  * message is taken when the Next is first awaited, not when __anext__ is called: a Next
@@ -744,6 +811,8 @@ error:
 typedef struct {
     PyObject_HEAD
     PyObject *queue; /* _queue */
+    PyObject *put;   /* its append(), bound (set with it) */
+    PyObject *take;  /* its popleft(), bound (set with it) */
     char holding;    /* _holding */
 } BufferBase;
 
@@ -756,12 +825,57 @@ typedef struct {
 /* (the hot path's names and type, set by module_exec; strong references, replaced only by
  * another execution of the module, whose objects hold their own) */
 static PyObject *next_type_ref;
+static PyObject *s_append;
 static PyObject *s_popleft;
 static PyObject *s_next;
 
+static PyObject *
+buffer_get_queue(PyObject *self, void *Py_UNUSED(closure))
+{
+    PyObject *queue = ((BufferBase *)self)->queue;
+    if (queue == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_queue");
+        return NULL;
+    }
+    Py_INCREF(queue);
+    return queue;
+}
+
+/* Setting _queue also binds its append() and popleft(), for route() and Next. */
+static int
+buffer_set_queue(PyObject *self, PyObject *queue, void *Py_UNUSED(closure))
+{
+    BufferBase *buffer = (BufferBase *)self;
+    PyObject *put = NULL, *take = NULL;
+    if (queue != NULL) {
+        put = PyObject_GetAttr(queue, s_append);
+        take = put != NULL ? PyObject_GetAttr(queue, s_popleft) : NULL;
+        if (take == NULL) {
+            Py_XDECREF(put);
+            return -1;
+        }
+        Py_INCREF(queue);
+    }
+    else if (buffer->queue == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_queue");
+        return -1;
+    }
+    PyObject *old[3] = {buffer->queue, buffer->put, buffer->take};
+    buffer->queue = queue;
+    buffer->put = put;
+    buffer->take = take;
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(old[i]);
+    return 0;
+}
+
+static PyGetSetDef buffer_getset[] = {
+    {"_queue", buffer_get_queue, buffer_set_queue,
+     "the buffered messages (a collections.deque)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef buffer_members[] = {
-    {"_queue", T_OBJECT_EX, offsetof(BufferBase, queue), 0,
-     "the buffered messages (a collections.deque)"},
     {"_holding", T_BOOL, offsetof(BufferBase, holding), 0,
      "whether reading is held until messages are taken"},
     {NULL, 0, 0, 0, NULL},
@@ -772,6 +886,8 @@ buffer_traverse(PyObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(((BufferBase *)self)->queue);
+    Py_VISIT(((BufferBase *)self)->put);
+    Py_VISIT(((BufferBase *)self)->take);
     return 0;
 }
 
@@ -779,6 +895,8 @@ static int
 buffer_clear(PyObject *self)
 {
     Py_CLEAR(((BufferBase *)self)->queue);
+    Py_CLEAR(((BufferBase *)self)->put);
+    Py_CLEAR(((BufferBase *)self)->take);
     return 0;
 }
 
@@ -801,6 +919,70 @@ buffer_dealloc(PyObject *self)
     dealloc_with(self, buffer_clear);
 }
 
+/* MessageBase: cmd, headers, original_headers, body and subscription as C fields (an
+ * AttributeError while unset, as for an instance attribute never set).  A class deriving
+ * from it keeps its __dict__ for any other attribute. */
+
+static PyMemberDef message_members[] = {
+    {"cmd", T_OBJECT_EX, offsetof(MessageBase, cmd), 0, "the command"},
+    {"headers", T_OBJECT_EX, offsetof(MessageBase, headers), 0, "the header map"},
+    {"original_headers", T_OBJECT_EX, offsetof(MessageBase, original_headers), 0,
+     "the headers as received"},
+    {"body", T_OBJECT_EX, offsetof(MessageBase, body), 0, "the body"},
+    {"subscription", T_OBJECT_EX, offsetof(MessageBase, subscription), 0,
+     "the subscription it came on"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static int
+message_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    MessageBase *message = (MessageBase *)self;
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(message->cmd);
+    Py_VISIT(message->headers);
+    Py_VISIT(message->original_headers);
+    Py_VISIT(message->body);
+    Py_VISIT(message->subscription);
+    return 0;
+}
+
+static int
+message_clear(PyObject *self)
+{
+    MessageBase *message = (MessageBase *)self;
+    Py_CLEAR(message->cmd);
+    Py_CLEAR(message->headers);
+    Py_CLEAR(message->original_headers);
+    Py_CLEAR(message->body);
+    Py_CLEAR(message->subscription);
+    return 0;
+}
+
+static void
+message_dealloc(PyObject *self)
+{
+    dealloc_with(self, message_clear);
+}
+
+static PyType_Slot message_slots[] = {
+    {Py_tp_doc, "A base of stomp.aio.Message with the C accelerator: its frame attributes "
+                "and subscription as C fields (internal)."},
+    {Py_tp_members, message_members},
+    {Py_tp_traverse, message_traverse},
+    {Py_tp_clear, message_clear},
+    {Py_tp_dealloc, message_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec message_spec = {
+    "stomp._speedups.MessageBase",
+    sizeof(MessageBase),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    message_slots,
+};
+
 static PyObject *
 buffer_anext(PyObject *self)
 {
@@ -819,6 +1001,7 @@ static PyType_Slot buffer_slots[] = {
     {Py_tp_doc, "The base of stomp.aio.Subscription with the C accelerator: its buffer and "
                 "`async for` without a coroutine per message (internal)."},
     {Py_tp_members, buffer_members},
+    {Py_tp_getset, buffer_getset},
     {Py_tp_traverse, buffer_traverse},
     {Py_tp_clear, buffer_clear},
     {Py_tp_dealloc, buffer_dealloc},
@@ -850,7 +1033,7 @@ next_send(PyObject *self, PyObject *arg, PyObject **result)
             if (n < 0)
                 return PYGEN_ERROR;
             if (n > 0) {
-                PyObject *message = PyObject_CallMethodObjArgs(sub->queue, s_popleft, NULL);
+                PyObject *message = PyObject_CallNoArgs(sub->take);
                 Py_CLEAR(next->sub);
                 if (message == NULL)
                     return PYGEN_ERROR;
@@ -1011,11 +1194,11 @@ static PyType_Spec next_spec = {
 PyDoc_STRVAR(route_doc,
 "route(frames, subscriptions, message_cls, fed, /) -> int\n\n"
 "stomp.aio's delivery of the frames of one read: each frame, from the first, that is a\n"
-"message_cls whose subscription header names one of subscriptions (a dict of id to\n"
-"Subscription) gets that subscription as its `subscription` attribute and is appended to\n"
-"its buffer; each subscription fed is appended to the list fed once.  Stops at the first\n"
-"other frame and returns its index (len(frames) when it routed them all), for the\n"
-"Python code to go on from there.");
+"message_cls (a MessageBase class) whose subscription header names one of subscriptions\n"
+"(a dict of id to Subscription) gets that subscription as its `subscription` attribute\n"
+"and is appended to its buffer; each subscription fed is appended to the list fed once.\n"
+"Stops at the first other frame and returns its index (len(frames) when it routed them\n"
+"all; 0 when message_cls is not a MessageBase), for the Python code to go on from there.");
 
 static PyObject *
 route(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -1032,65 +1215,66 @@ route(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     module_state *st = get_state(module);
     PyTypeObject *buffer_type = (PyTypeObject *)st->buffer_type;
-    PyObject *last = NULL, *append = NULL;
+    PyObject *last = NULL; /* the last subscription fed */
+    PyObject *result = NULL;
     Py_ssize_t i = 0;
+    if (!PyType_Check(message_cls)
+        || !PyType_IsSubtype((PyTypeObject *)message_cls, (PyTypeObject *)st->message_type))
+        return PyLong_FromSsize_t(0); /* (not a MessageBase: all the Python code's) */
     for (; i < PyList_Size(frames); i++) {
         PyObject *frame = PyList_GetItem(frames, i); /* (borrowed; the list is the caller's) */
         if (frame == NULL)
-            goto error;
+            goto done;
         if ((PyObject *)Py_TYPE(frame) != message_cls)
             break;
-        PyObject *headers = PyObject_GetAttr(frame, st->s_headers);
-        if (headers == NULL)
-            goto error;
+        MessageBase *message = (MessageBase *)frame;
         PyObject *sub = NULL;
-        if (PyDict_Check(headers)) {
+        if (message->headers != NULL && PyDict_Check(message->headers)) {
+            /* (held: a lookup may run Python code, a key's __eq__) */
+            PyObject *headers = message->headers;
+            Py_INCREF(headers);
             PyObject *id = PyDict_GetItemWithError(headers, st->s_subscription);
             if (id != NULL && PyUnicode_Check(id))
                 sub = PyDict_GetItemWithError(subscriptions, id);
+            Py_DECREF(headers);
         }
-        Py_DECREF(headers);
         if (sub == NULL) {
             if (PyErr_Occurred())
-                goto error;
+                goto done;
             break; /* (no subscription header, or no such subscription: the Python code's) */
         }
-        if (!PyObject_TypeCheck(sub, buffer_type) || ((BufferBase *)sub)->queue == NULL)
+        if (!PyObject_TypeCheck(sub, buffer_type) || ((BufferBase *)sub)->put == NULL)
             break;
+        /* (sub and its put() held while Python code may run: `in fed`, the deque's
+         * append(); either may drop the dict's or the subscription's reference) */
+        PyObject *put = ((BufferBase *)sub)->put;
         Py_INCREF(sub);
+        Py_INCREF(put);
+        int failed = 0;
         if (sub != last) {
-            PyObject *queue = ((BufferBase *)sub)->queue;
-            Py_XDECREF(append);
-            append = PyObject_GetAttr(queue, st->s_append);
             Py_XDECREF(last);
+            Py_INCREF(sub);
             last = sub;
-            Py_INCREF(last);
-            if (append == NULL) {
-                Py_DECREF(sub);
-                goto error;
-            }
             int known = PySequence_Contains(fed, sub);
-            if (known < 0 || (!known && PyList_Append(fed, sub) < 0)) {
-                Py_DECREF(sub);
-                goto error;
-            }
+            failed = known < 0 || (!known && PyList_Append(fed, sub) < 0);
         }
-        int failed = PyObject_SetAttr(frame, st->s_subscription, sub);
+        if (!failed) {
+            PyObject *old = message->subscription;
+            Py_INCREF(sub);
+            message->subscription = sub;
+            Py_XDECREF(old);
+        }
+        PyObject *put_result = failed ? NULL : PyObject_CallFunctionObjArgs(put, frame, NULL);
+        Py_DECREF(put);
         Py_DECREF(sub);
-        if (failed < 0)
-            goto error;
-        PyObject *done = PyObject_CallFunctionObjArgs(append, frame, NULL);
-        if (done == NULL)
-            goto error;
-        Py_DECREF(done);
+        if (put_result == NULL)
+            goto done;
+        Py_DECREF(put_result);
     }
+    result = PyLong_FromSsize_t(i);
+done:
     Py_XDECREF(last);
-    Py_XDECREF(append);
-    return PyLong_FromSsize_t(i);
-error:
-    Py_XDECREF(last);
-    Py_XDECREF(append);
-    return NULL;
+    return result;
 }
 
 static PyMethodDef methods[] = {
@@ -1114,18 +1298,22 @@ module_exec(PyObject *module)
     st->s_body = PyUnicode_InternFromString("body");
     st->s_subscription = PyUnicode_InternFromString("subscription");
     st->s_append = PyUnicode_InternFromString("append");
+    st->object_new = PyObject_GetAttrString((PyObject *)&PyBaseObject_Type, "__new__");
+    st->empty_tuple = PyTuple_New(0);
     if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body
-        || !st->s_subscription || !st->s_append)
+        || !st->s_subscription || !st->s_append || !st->object_new || !st->empty_tuple)
         return -1;
     /* What scan() returns and what the module has, for decode.py to refuse a build older
      * than itself. */
-    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 5) < 0)
+    if (PyModule_AddIntConstant(module, "SCAN_VERSION", 6) < 0)
         return -1;
     st->buffer_type = PyType_FromModuleAndSpec(module, &buffer_spec, NULL);
     st->next_type = PyType_FromModuleAndSpec(module, &next_spec, NULL);
-    if (st->buffer_type == NULL || st->next_type == NULL)
+    st->message_type = PyType_FromModuleAndSpec(module, &message_spec, NULL);
+    if (st->buffer_type == NULL || st->next_type == NULL || st->message_type == NULL)
         return -1;
-    if (PyModule_AddObjectRef(module, "BufferBase", st->buffer_type) < 0)
+    if (PyModule_AddObjectRef(module, "BufferBase", st->buffer_type) < 0
+        || PyModule_AddObjectRef(module, "MessageBase", st->message_type) < 0)
         return -1;
     PyObject *popleft = PyUnicode_InternFromString("popleft");
     PyObject *next = PyUnicode_InternFromString("_next");
@@ -1134,12 +1322,14 @@ module_exec(PyObject *module)
         Py_XDECREF(next);
         return -1;
     }
-    PyObject *old[3] = {s_popleft, s_next, next_type_ref};
+    PyObject *old[4] = {s_append, s_popleft, s_next, next_type_ref};
+    Py_INCREF(st->s_append);
+    s_append = st->s_append;
     s_popleft = popleft;
     s_next = next;
     Py_INCREF(st->next_type);
     next_type_ref = st->next_type;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         Py_XDECREF(old[i]);
     return 0;
 }
@@ -1158,8 +1348,11 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->s_body);
     Py_VISIT(st->s_subscription);
     Py_VISIT(st->s_append);
+    Py_VISIT(st->object_new);
+    Py_VISIT(st->empty_tuple);
     Py_VISIT(st->buffer_type);
     Py_VISIT(st->next_type);
+    Py_VISIT(st->message_type);
     return 0;
 }
 
@@ -1177,8 +1370,11 @@ module_clear(PyObject *module)
     Py_CLEAR(st->s_body);
     Py_CLEAR(st->s_subscription);
     Py_CLEAR(st->s_append);
+    Py_CLEAR(st->object_new);
+    Py_CLEAR(st->empty_tuple);
     Py_CLEAR(st->buffer_type);
     Py_CLEAR(st->next_type);
+    Py_CLEAR(st->message_type);
     return 0;
 }
 

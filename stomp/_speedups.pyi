@@ -25,6 +25,15 @@ def route(
     frames: list[Any], subscriptions: dict[str, Any], message_cls: type, fed: list[Any], /
 ) -> int: ...
 
+class MessageBase:
+    """A base of stomp.aio.Message with the accelerator: its attributes as C fields."""
+
+    cmd: str
+    headers: dict[str, Any]
+    original_headers: dict[str, Any]
+    body: Any
+    subscription: Any
+
 class BufferBase:
     """The base of stomp.aio.Subscription with the accelerator."""
 

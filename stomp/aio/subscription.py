@@ -16,17 +16,32 @@ if TYPE_CHECKING:
     from stomp.aio.transaction import Transaction
 
     _BufferBase = object
+    _MessageBase = object
 else:
     # With the C accelerator, the buffer and ``__anext__`` come from its BufferBase:
     # ``async for`` takes a buffered message without making a coroutine for it, and calls
     # ``_next()`` only when it must wait (or reading is held).  Without it, ``__anext__`` is
-    # ``_next``.
+    # ``_next``.  A message's frame attributes and subscription are then C fields
+    # (MessageBase), which the decoder and the connection's routing fill directly.
     _BufferBase = object if _accelerator is None else _accelerator.BufferBase
+    _MessageBase = object if _accelerator is None else _accelerator.MessageBase
+
+# What a copy or a pickle of a message keeps besides its __dict__ (with the accelerator
+# these attributes are not in it).
+_MESSAGE_FIELDS = ("cmd", "headers", "original_headers", "body", "subscription")
+
+
+def _rebuild_message(cls: type[Message], state: dict[str, Any]) -> Message:
+    message = cls.__new__(cls)
+    for name, value in state.items():
+        setattr(message, name, value)
+    return message
+
 
 __all__ = ["Message", "Subscription"]
 
 
-class Message(Frame):
+class Message(Frame, _MessageBase):
     """A message received on a :class:`Subscription`: the MESSAGE frame itself (a
     :class:`~stomp.codec.Frame`: ``cmd``, ``headers``, ``body`` -- ``str``, or ``bytes``
     with ``auto_decode=False``; the connection's decoder builds MESSAGE frames as this
@@ -48,6 +63,12 @@ class Message(Frame):
     def frame(self) -> Frame:
         """The frame (the message itself)."""
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (copy.copy() and pickle: the attributes, wherever they are kept)
+        state = {name: getattr(self, name) for name in _MESSAGE_FIELDS if hasattr(self, name)}
+        state.update(vars(self))
+        return _rebuild_message, (type(self), state)
 
     def __repr__(self) -> str:
         return f"Message({self.message_id!r}, {self.destination!r})"

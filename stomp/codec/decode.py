@@ -41,7 +41,7 @@ else:
     except ImportError as exc:
         _log.debug("decoder: pure Python (the C accelerator is not there: %s)", exc)
     else:
-        if getattr(_built, "SCAN_VERSION", None) == 5:
+        if getattr(_built, "SCAN_VERSION", None) == 6:
             _accelerator = _built
             _c_scan = _built.scan
         else:  # (a build of another version of stomp/_speedups.c)

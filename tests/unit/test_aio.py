@@ -629,6 +629,35 @@ async def test_a_subscription_and_its_messages_are_collected(
     assert gone() is None
 
 
+def test_a_message_copies_and_pickles_with_its_attributes() -> None:
+    # With the accelerator a message's frame attributes and subscription are C fields
+    # (not in its __dict__); a copy and a pickle keep them either way, and any other
+    # attribute set on it.
+    import copy
+    import pickle
+
+    from stomp.aio.subscription import Message
+    from stomp.codec.decode import _accelerator
+
+    assert issubclass(Message, Frame)
+    assert (_accelerator is not None) is (
+        Message.__mro__[2] is getattr(_accelerator, "MessageBase", None)
+    )
+    message = Message("MESSAGE", {"message-id": "m-1", "destination": "/queue/a"}, "body")
+    assert not hasattr(message, "subscription")  # (none until routed)
+    message.note = "mine"  # type: ignore[attr-defined]
+    for twin in (copy.copy(message), pickle.loads(pickle.dumps(message))):
+        assert type(twin) is Message
+        assert (twin.cmd, twin.headers, twin.body) == ("MESSAGE", message.headers, "body")
+        assert twin.original_headers == message.original_headers
+        assert twin.note == "mine"  # type: ignore[attr-defined]
+        assert not hasattr(twin, "subscription")
+    message.subscription = "sub"  # type: ignore[assignment]
+    assert copy.copy(message).subscription == "sub"
+    del message.subscription
+    assert not hasattr(message, "subscription")
+
+
 @pytest.mark.parametrize("path", ["accelerated", "python"])
 def test_the_frames_of_a_read_are_delivered_in_order(
     path: str, monkeypatch: pytest.MonkeyPatch

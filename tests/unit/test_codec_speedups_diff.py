@@ -454,6 +454,54 @@ def test_original_headers_are_the_headers_only_for_a_class_that_asks(
         assert (frame.original_headers is frame.headers) is (shares and frame.cmd == "MESSAGE")
 
 
+def _aio_message_class() -> type[Frame]:
+    # stomp.aio's Message: with the accelerator, its attributes are C fields (MessageBase)
+    # that the C scanner fills directly and the Python path sets as attributes.
+    from stomp.aio.subscription import Message
+
+    return Message
+
+
+class _NoNewMessage(Frame):
+    """A MESSAGE class whose own __new__ must not run (frames are built without it)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _NoNewMessage:
+        raise AssertionError("the decoder called the message class's __new__")
+
+
+@pytest.mark.parametrize("kind", ["aio", "own-new"])
+def test_message_classes_are_built_alike_on_both_paths(kind: str) -> None:
+    # Every way a frame is built (the C scanner's, the Python path's for CR LF line ends,
+    # a body in two reads), on both paths: the same attributes, and for the asyncio
+    # client's class the headers shared as original_headers.
+    message_class = _aio_message_class() if kind == "aio" else _NoNewMessage
+    data = (
+        b"MESSAGE\nack:1\nsubscription:s\n\nsmall\0RECEIPT\nreceipt-id:r\n\n\0"
+        b"MESSAGE\r\nack:crlf\r\n\r\nx\0"
+        b"MESSAGE\ncontent-length:6\nack:2\n\nsplit!\0"
+    )
+    cut = len(data) - 4
+    results = []
+    for speedups in (True, False):
+        decoder = _decoder(speedups, message_class=message_class)
+        frames = decoder.feed(data[:cut]) + decoder.feed(data[cut:])
+        results.append([(type(f), f.cmd, f.headers, f.body) for f in frames])
+        for frame in frames:
+            if frame.cmd == "MESSAGE":
+                assert not hasattr(frame, "subscription")  # (not routed yet)
+                frame.mark = speedups  # (any other attribute: in the frame's __dict__)
+                assert frame.mark is speedups and vars(frame)["mark"] is speedups
+                shares = kind == "aio"
+                assert (frame.original_headers is frame.headers) is shares
+    assert results[0] == results[1]
+    assert [(t, cmd) for t, cmd, _, _ in results[0]] == [
+        (message_class, "MESSAGE"),
+        (Frame, "RECEIPT"),
+        (message_class, "MESSAGE"),
+        (message_class, "MESSAGE"),
+    ]
+
+
 def test_message_class_must_be_a_frame_class() -> None:
     with pytest.raises(TypeError, match="message_class"):
         FrameDecoder(message_class=dict)  # type: ignore[arg-type]
