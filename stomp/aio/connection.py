@@ -17,7 +17,7 @@ import asyncio
 import itertools
 import logging
 import ssl as _ssl
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 
@@ -338,13 +338,21 @@ class Connection:
         # half a frame), then wait for its receipt or for room in the write buffer.
         if self._reconnection is not None:
             await self._reconnection.wait(timeout)
-        link = self._require_link()
         if not receipt:
-            self._write(link, frame)
-            if not link.writable:
-                await asyncio.wait_for(link.drain(), self._timeout(timeout))
+            room = self._write_now(frame, timeout)
+            if room is not None:
+                await room
             return None
-        return await self._await_receipt(link, frame, receipt, timeout)
+        return await self._await_receipt(self._require_link(), frame, receipt, timeout)
+
+    def _write_now(self, frame: Frame, timeout: float | None) -> Awaitable[None] | None:
+        # Write ``frame`` (connected, not reconnecting); what to await for room in the
+        # write buffer when it is full, else None.
+        link = self._require_link()
+        self._write(link, frame)
+        if link.writable:
+            return None
+        return asyncio.wait_for(link.drain(), self._timeout(timeout))
 
     async def _await_receipt(
         self, link: Link, frame: Frame, receipt: bool | str, timeout: float | None
@@ -430,7 +438,13 @@ class Connection:
         frame = self.session.send(
             destination, body, content_type, headers, keyword_headers, self.auto_content_length
         )
-        return await self._transmit(frame, receipt, timeout)
+        if receipt or self._reconnection is not None:
+            return await self._transmit(frame, receipt, timeout)
+        # (the usual send, without a coroutine of _transmit's)
+        room = self._write_now(frame, timeout)
+        if room is not None:
+            await room
+        return None
 
     async def subscribe(
         self,
