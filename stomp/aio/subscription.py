@@ -51,6 +51,10 @@ class Message(Frame, _MessageBase):
     headers: nothing runs between the wire and your code, so ``original_headers`` is the
     ``headers`` dict itself (copy it before changing ``headers`` if you need both).
 
+    With the C accelerator these attributes and ``subscription`` are kept in C fields
+    rather than in the message's ``__dict__`` (which holds any other attribute you set);
+    ``copy.copy()`` and ``pickle`` keep them either way.
+
     Attributes:
         subscription: the subscription it came on.
     """
