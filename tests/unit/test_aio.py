@@ -629,6 +629,37 @@ async def test_a_subscription_and_its_messages_are_collected(
     assert gone() is None
 
 
+def test_the_c_routing_leaves_other_classes_and_a_replaced_buffer_is_used() -> None:
+    # route() routes only MessageBase classes (anything else is the Python loop's: it
+    # returns 0); a subscription's buffer replaced is the one route() fills and `async for`
+    # takes from (its append and popleft are bound when it is set).
+    from collections import deque
+
+    from stomp.aio.subscription import Message, Subscription
+    from stomp.codec.decode import _accelerator
+
+    if _accelerator is None:
+        pytest.skip("the C accelerator is not built (or STOMP_NO_SPEEDUPS=1)")
+
+    async def main() -> None:
+        conn = _conn(("127.0.0.1", 9))
+        sub = Subscription(conn, "a", "/queue/a", "auto", 100)
+        plain = [Frame("MESSAGE", {"subscription": "a"}, "x")]
+        fed: list[Subscription] = []
+        assert _accelerator.route(plain, {"a": sub}, Frame, fed) == 0 and not fed
+        old = sub._queue
+        sub._queue = deque()
+        messages = [Message("MESSAGE", {"subscription": "a"}, str(i)) for i in range(2)]
+        assert _accelerator.route(messages, {"a": sub}, Message, fed) == 2 and fed == [sub]
+        assert not old and [m.body for m in sub._queue] == ["0", "1"]
+        assert (await sub.__anext__()).body == "0" and sub.buffered == 1
+        del sub._queue
+        with pytest.raises(AttributeError):
+            sub._queue
+
+    run(main())
+
+
 def test_a_message_copies_and_pickles_with_its_attributes() -> None:
     # With the accelerator a message's frame attributes and subscription are C fields
     # (not in its __dict__); a copy and a pickle keep them either way, and any other
