@@ -30,6 +30,7 @@ from codecutil import require_speedups
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stomp.aio import subscription as aio_subscription
 from stomp.codec import HEARTBEAT_FRAME, Frame, FrameDecoder
 from stomp.codec.decode import _c_scan
 from stomp.exception import FrameError
@@ -43,6 +44,8 @@ def _speedups_required() -> None:
 
 
 # ---------------------------------------------------------------- running both decoders
+
+_AIO_MESSAGE: Any = aio_subscription.Message
 
 
 def _frame_view(frame: Any) -> Any:
@@ -281,6 +284,9 @@ def make_case(c: Chooser) -> dict[str, Any]:
         "strict": c.choice([False, False, True]),
         "max_header_bytes": c.choice([64 * 1024] * 16 + [1000, 40, 12, 0]),
         "max_body_bytes": c.choice([100 * 1024 * 1024] * 16 + [16, 4, 0]),
+        # (the asyncio client's messages: C fields with the accelerator, which both
+        # decoders fill, and original_headers the headers dict itself)
+        "message_class": c.choice([Frame, Frame, _AIO_MESSAGE]),
     }
     switch = None
     if c.choice([False, False, False, True]):
@@ -454,14 +460,6 @@ def test_original_headers_are_the_headers_only_for_a_class_that_asks(
         assert (frame.original_headers is frame.headers) is (shares and frame.cmd == "MESSAGE")
 
 
-def _aio_message_class() -> type[Frame]:
-    # stomp.aio's Message: with the accelerator, its attributes are C fields (MessageBase)
-    # that the C scanner fills directly and the Python path sets as attributes.
-    from stomp.aio.subscription import Message
-
-    return Message
-
-
 class _NoNewMessage(Frame):
     """A MESSAGE class whose own __new__ must not run (frames are built without it)."""
 
@@ -474,7 +472,9 @@ def test_message_classes_are_built_alike_on_both_paths(kind: str) -> None:
     # Every way a frame is built (the C scanner's, the Python path's for CR LF line ends,
     # a body in two reads), on both paths: the same attributes, and for the asyncio
     # client's class the headers shared as original_headers.
-    message_class = _aio_message_class() if kind == "aio" else _NoNewMessage
+    # (stomp.aio's Message: with the accelerator, its attributes are C fields, which the
+    # C scanner fills directly and the Python path sets as attributes)
+    message_class = _AIO_MESSAGE if kind == "aio" else _NoNewMessage
     data = (
         b"MESSAGE\nack:1\nsubscription:s\n\nsmall\0RECEIPT\nreceipt-id:r\n\n\0"
         b"MESSAGE\r\nack:crlf\r\n\r\nx\0"
