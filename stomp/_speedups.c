@@ -50,7 +50,6 @@ typedef struct {
     PyObject *s_original_headers;
     PyObject *s_body;
     PyObject *s_subscription;
-    PyObject *s_append;
     PyObject *object_new;  /* object.__new__ */
     PyObject *empty_tuple;
     PyObject *buffer_type; /* BufferBase */
@@ -557,45 +556,38 @@ make_frame(module_state *st, frame_maker *maker, PyObject *frame_new, int comman
            PyObject *headers, PyObject *body, int share_original)
 {
     PyTypeObject *cls = (PyTypeObject *)PyTuple_GetItem(maker->args, 0);
+    PyObject *original;
+    if (share_original) {
+        Py_INCREF(headers);
+        original = headers;
+    }
+    else if ((original = PyDict_Copy(headers)) == NULL) {
+        return NULL;
+    }
     if (maker->fields != NULL) {
         MessageBase *message = (MessageBase *)maker->fields(cls, 0);
-        if (message == NULL)
-            return NULL;
-        if (share_original) {
-            Py_INCREF(headers);
-            message->original_headers = headers;
-        }
-        else if ((message->original_headers = PyDict_Copy(headers)) == NULL) {
-            Py_DECREF(message);
+        if (message == NULL) {
+            Py_DECREF(original);
             return NULL;
         }
         Py_INCREF(st->commands[command]);
         message->cmd = st->commands[command];
         Py_INCREF(headers);
         message->headers = headers;
+        message->original_headers = original; /* (its reference) */
         Py_INCREF(body);
         message->body = body;
         return (PyObject *)message;
     }
     PyObject *frame = maker->direct != NULL ? maker->direct(cls, st->empty_tuple, NULL)
                                             : PyObject_Call(frame_new, maker->args, NULL);
-    if (frame == NULL)
-        return NULL;
-    PyObject *original;
-    if (share_original) {
-        Py_INCREF(headers);
-        original = headers;
-    }
-    else {
-        original = PyDict_Copy(headers);
-    }
-    if (original == NULL
+    if (frame == NULL
         || PyObject_SetAttr(frame, st->s_cmd, st->commands[command]) < 0
         || PyObject_SetAttr(frame, st->s_headers, headers) < 0
         || PyObject_SetAttr(frame, st->s_original_headers, original) < 0
         || PyObject_SetAttr(frame, st->s_body, body) < 0) {
-        Py_XDECREF(original);
-        Py_DECREF(frame);
+        Py_XDECREF(frame);
+        Py_DECREF(original);
         return NULL;
     }
     Py_DECREF(original);
@@ -1297,11 +1289,10 @@ module_exec(PyObject *module)
     st->s_original_headers = PyUnicode_InternFromString("original_headers");
     st->s_body = PyUnicode_InternFromString("body");
     st->s_subscription = PyUnicode_InternFromString("subscription");
-    st->s_append = PyUnicode_InternFromString("append");
     st->object_new = PyObject_GetAttrString((PyObject *)&PyBaseObject_Type, "__new__");
     st->empty_tuple = PyTuple_New(0);
     if (!st->s_cmd || !st->s_headers || !st->s_original_headers || !st->s_body
-        || !st->s_subscription || !st->s_append || !st->object_new || !st->empty_tuple)
+        || !st->s_subscription || !st->object_new || !st->empty_tuple)
         return -1;
     /* What scan() returns and what the module has, for decode.py to refuse a build older
      * than itself. */
@@ -1315,16 +1306,17 @@ module_exec(PyObject *module)
     if (PyModule_AddObjectRef(module, "BufferBase", st->buffer_type) < 0
         || PyModule_AddObjectRef(module, "MessageBase", st->message_type) < 0)
         return -1;
+    PyObject *append = PyUnicode_InternFromString("append");
     PyObject *popleft = PyUnicode_InternFromString("popleft");
     PyObject *next = PyUnicode_InternFromString("_next");
-    if (popleft == NULL || next == NULL) {
+    if (append == NULL || popleft == NULL || next == NULL) {
+        Py_XDECREF(append);
         Py_XDECREF(popleft);
         Py_XDECREF(next);
         return -1;
     }
     PyObject *old[4] = {s_append, s_popleft, s_next, next_type_ref};
-    Py_INCREF(st->s_append);
-    s_append = st->s_append;
+    s_append = append;
     s_popleft = popleft;
     s_next = next;
     Py_INCREF(st->next_type);
@@ -1347,7 +1339,6 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->s_original_headers);
     Py_VISIT(st->s_body);
     Py_VISIT(st->s_subscription);
-    Py_VISIT(st->s_append);
     Py_VISIT(st->object_new);
     Py_VISIT(st->empty_tuple);
     Py_VISIT(st->buffer_type);
@@ -1369,7 +1360,6 @@ module_clear(PyObject *module)
     Py_CLEAR(st->s_original_headers);
     Py_CLEAR(st->s_body);
     Py_CLEAR(st->s_subscription);
-    Py_CLEAR(st->s_append);
     Py_CLEAR(st->object_new);
     Py_CLEAR(st->empty_tuple);
     Py_CLEAR(st->buffer_type);
